@@ -1,0 +1,191 @@
+"""The command line: ask the knowledge base, chat with it as the bot would, validate it, and measure the matcher."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot import __version__, languages
+from bot.facts import DEFAULT_DIR, KnowledgeBase, KnowledgeError, load_knowledge, require_knowledge
+from bot.matching import Match, Matcher
+from bot.render import render_match
+
+EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="A sourced fact-check bot about the reported Chinese overseas police stations.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def knowledge_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--knowledge", metavar="DIR", type=Path, default=None,
+                       help="the knowledge directory (default: $KNOWLEDGE_DIR or the bundled knowledge/)")
+
+    ask = commands.add_parser("ask", help="answer a question (or one per line from standard input)")
+    ask.add_argument("question", nargs="?", help="the question; omit it to read questions from standard input")
+    ask.add_argument("--lang", help="preferred answer language when the question does not show one (en, zh-Hans...)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    knowledge_option(ask)
+
+    chat = commands.add_parser("chat", help="an interactive console that replies as the bot does in a private chat")
+    chat.add_argument("--lang", help="preferred answer language")
+    knowledge_option(chat)
+
+    validate = commands.add_parser("validate", help="check the knowledge files and report every problem")
+    validate.add_argument("directory", nargs="?", type=Path, default=None, help="default: the bundled knowledge/")
+
+    ev = commands.add_parser("eval", help="measure the matcher on question sets (default: eval/dev.yaml)")
+    ev.add_argument("files", nargs="*", type=Path, help="question sets (YAML)")
+    ev.add_argument("--tune", action="store_true", help="search the thresholds that fit the given error rates")
+    ev.add_argument("--min-accuracy", type=float, help="fail (exit 1) below this share of in-scope answered right")
+    ev.add_argument("--max-wrong", type=float, default=0.02, help="share of in-scope answered wrongly allowed")
+    ev.add_argument("--max-oos", type=float, default=0.03, help="share of out-of-scope questions answered allowed")
+    ev.add_argument("--quiet", action="store_true", help="print the table only, not each miss")
+    knowledge_option(ev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "ask":
+            return _ask(args)
+        if args.command == "chat":
+            return _chat(args)
+        if args.command == "validate":
+            return _validate(args.directory)
+        if args.command == "eval":
+            return _eval(args)
+    except KnowledgeError as exc:
+        print(f"The knowledge base has errors; run 'python -m bot validate':\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    _parser().print_help()
+    return 0
+
+
+def _knowledge_dir(option: Path | None) -> Path:
+    import os
+
+    if option is not None:
+        return option
+    env = os.environ.get("KNOWLEDGE_DIR")
+    return Path(env) if env else DEFAULT_DIR
+
+
+def _load(option: Path | None) -> tuple[KnowledgeBase, Matcher]:
+    kb = require_knowledge(_knowledge_dir(option))
+    return kb, Matcher(kb)
+
+
+def match_json(match: Match, kb: KnowledgeBase) -> dict[str, Any]:
+    """The JSON form of one answer (the shape ``ask --json`` prints)."""
+    best = match.best
+    entry = best.entry if best else None
+    return {
+        "question": match.question,
+        "matched": best is not None,
+        "status": match.status,
+        "id": entry.id if entry else None,
+        "kind": entry.kind if entry else None,
+        "verdict": entry.verdict if entry else None,
+        "score": best.score if best else (match.candidates[0].score if match.candidates else 0.0),
+        "lang": match.lang,
+        "title": entry.text("title", match.lang) if entry else None,
+        "answer": entry.text("answer", match.lang) if entry else render_match(match, kb).text,
+        "sources": [
+            {"id": s.id, "title": s.title, "publisher": s.publisher, "url": s.url, "date": s.published}
+            for s, _ in (kb.cited(entry) if entry else ())
+        ],
+        "alternatives": [{"id": c.entry.id, "score": c.score} for c in match.alternatives],
+        "knowledge_version": kb.version,
+    }
+
+
+def _ask(args: argparse.Namespace) -> int:
+    kb, matcher = _load(args.knowledge)
+    hint = languages.canonical(args.lang)
+    questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
+    for question in questions:
+        if not question.strip():
+            continue
+        match = matcher.search(question, hint)
+        if args.json:
+            print(json.dumps(match_json(match, kb), ensure_ascii=False), flush=True)
+        else:
+            print(render_match(match, kb).text, end="\n\n", flush=True)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    kb, matcher = _load(args.knowledge)
+    hint = languages.canonical(args.lang)
+    print(f"Fact-check console: {len(kb.entries)} entries, knowledge base {kb.version}. "
+          "Ask a question in English or Chinese; an empty line or Ctrl-D quits.\n")
+    while True:
+        try:
+            question = input("you> ")
+        except EOFError:
+            print()
+            return 0
+        if not question.strip():
+            return 0
+        print("\nbot>\n" + render_match(matcher.search(question, hint), kb).text + "\n")
+
+
+def _validate(directory: Path | None) -> int:
+    root = _knowledge_dir(directory)
+    started = time.perf_counter()
+    kb, report = load_knowledge(root)
+    elapsed = time.perf_counter() - started
+    for problem in sorted(report.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0)):
+        print(problem)
+    if kb is None:
+        print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s): the knowledge base is NOT valid.")
+        return 1
+    print(f"OK: {len(kb.entries)} entries, {len(kb.sources)} sources, {len(kb.topics)} topics, "
+          f"{len(report.warnings)} warning(s); version {kb.version}, loaded in {elapsed * 1000:.0f} ms.")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate, format_report, load_questions, tune, unknown_ids
+
+    kb, matcher = _load(args.knowledge)
+    files = args.files or [EVAL_DIR / "dev.yaml"]
+    questions = [q for f in files for q in load_questions(f)]
+    stale = unknown_ids(matcher, questions)
+    if stale:
+        print(f"unknown entry ids in the question set: {', '.join(stale)}", file=sys.stderr)
+        return 2
+    if args.tune:
+        thresholds, tally = tune(matcher, questions, args.max_wrong, args.max_oos)
+        print(f"best thresholds: answer >= {thresholds.answer}, margin >= {thresholds.margin} "
+              f"-> correct {tally.accuracy:.1%}, wrong {tally.wrong_rate:.1%}, out-of-scope answered "
+              f"{tally.oos_rate:.1%} on {len(questions)} questions")
+        return 0
+    result = evaluate(matcher, questions)
+    print(f"{len(questions)} questions from {', '.join(str(f) for f in files)}; knowledge {kb.version}")
+    print(format_report(result, show_misses=not args.quiet))
+    total = result.total
+    failed = []
+    if args.min_accuracy is not None and total.accuracy < args.min_accuracy:
+        failed.append(f"accuracy {total.accuracy:.1%} < {args.min_accuracy:.0%}")
+    if total.wrong_rate > args.max_wrong:
+        failed.append(f"wrong answers {total.wrong_rate:.1%} > {args.max_wrong:.0%}")
+    if total.oos_rate > args.max_oos:
+        failed.append(f"out-of-scope answered {total.oos_rate:.1%} > {args.max_oos:.0%}")
+    if failed:
+        print("FAILED: " + "; ".join(failed))
+        return 1
+    return 0

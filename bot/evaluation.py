@@ -1,0 +1,199 @@
+"""Measure the matcher on a question set: how often it answers right, answers wrong, or abstains.
+
+A question set is YAML: ``questions: [{q: ..., expect: <entry id or none>, lang: en}]``. In-scope questions (those
+with an expected entry) are counted as correct, wrong or abstained; out-of-scope questions (``expect: none``) as
+answered or not. ``tune`` searches the thresholds that answer the most in-scope questions correctly while keeping
+wrong answers and answered out-of-scope questions under given rates.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.matching import Matcher, Thresholds
+
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    expect: str  # an entry id, or "none"
+    lang: str = "?"
+
+
+@dataclass
+class Tally:
+    """Counts for one language (or all)."""
+
+    in_scope: int = 0
+    correct: int = 0
+    wrong: int = 0
+    abstained: int = 0
+    suggested: int = 0  # abstained, but the expected entry was among the "did you mean" choices
+    out_of_scope: int = 0
+    oos_answered: int = 0
+
+    def rate(self, part: int, whole: int) -> float:
+        return part / whole if whole else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return self.rate(self.correct, self.in_scope)
+
+    @property
+    def wrong_rate(self) -> float:
+        return self.rate(self.wrong, self.in_scope)
+
+    @property
+    def abstain_rate(self) -> float:
+        return self.rate(self.abstained, self.in_scope)
+
+    @property
+    def oos_rate(self) -> float:
+        return self.rate(self.oos_answered, self.out_of_scope)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    status: str
+    got: str | None  # the answered entry id, if any
+    score: float
+    alternatives: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        if self.question.expect == NONE:
+            return self.got is None
+        return self.got == self.question.expect
+
+
+@dataclass
+class Result:
+    outcomes: list[Outcome]
+    by_lang: dict[str, Tally] = field(default_factory=dict)
+    total: Tally = field(default_factory=Tally)
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Read a question set; raises ValueError with the item number when an item is malformed."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    items = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: expected a mapping with a list 'questions'")
+    out = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not str(item.get("q", "")).strip() or not item.get("expect"):
+            raise ValueError(f"{path}: question {n} needs 'q' and 'expect'")
+        out.append(Question(str(item["q"]), str(item["expect"]), str(item.get("lang", "?"))))
+    return out
+
+
+def evaluate(matcher: Matcher, questions: Iterable[Question]) -> Result:
+    result = Result([])
+    by_lang: dict[str, Tally] = defaultdict(Tally)
+    for q in questions:
+        match = matcher.search(q.text)
+        got = match.best.entry.id if match.best else None
+        alts = tuple(c.entry.id for c in match.alternatives)
+        score = match.candidates[0].score if match.candidates else 0.0
+        outcome = Outcome(q, match.status, got, score, alts)
+        result.outcomes.append(outcome)
+        for tally in (by_lang[q.lang], result.total):
+            if q.expect == NONE:
+                tally.out_of_scope += 1
+                tally.oos_answered += got is not None
+            else:
+                tally.in_scope += 1
+                if got is None:
+                    tally.abstained += 1
+                    tally.suggested += q.expect in alts
+                elif got == q.expect:
+                    tally.correct += 1
+                else:
+                    tally.wrong += 1
+    result.by_lang = dict(sorted(by_lang.items()))
+    return result
+
+
+def unknown_ids(matcher: Matcher, questions: Iterable[Question]) -> list[str]:
+    """Expected ids that are not in the knowledge base (a stale question set)."""
+    return sorted({q.expect for q in questions if q.expect != NONE and q.expect not in matcher.kb.by_id})
+
+
+def tune(
+    matcher: Matcher,
+    questions: Sequence[Question],
+    max_wrong: float = 0.02,
+    max_oos: float = 0.03,
+) -> tuple[Thresholds, Tally]:
+    """The thresholds that answer the most in-scope questions correctly within the given error rates.
+
+    Scores are computed once per question; the search then runs over a grid of answer thresholds and margins.
+    """
+    base = matcher.thresholds
+    rows = []
+    for q in questions:
+        scores = matcher.scores(q.text)
+        order = np.argsort(-scores, kind="stable")[:2]
+        best_id = matcher.kb.entries[order[0]].id
+        rows.append((q.expect, best_id, float(scores[order[0]]), float(scores[order[0]] - scores[order[1]])))
+    best: tuple[tuple[int, int], Thresholds, Tally] | None = None
+    for answer, margin in itertools.product(np.arange(0.30, 0.80, 0.01), np.arange(0.0, 0.20, 0.01)):
+        tally = Tally()
+        for expect, got, score, lead in rows:
+            answered = score >= answer and lead >= margin
+            if expect == NONE:
+                tally.out_of_scope += 1
+                tally.oos_answered += answered
+            else:
+                tally.in_scope += 1
+                if not answered:
+                    tally.abstained += 1
+                elif got == expect:
+                    tally.correct += 1
+                else:
+                    tally.wrong += 1
+        if tally.wrong_rate > max_wrong or tally.oos_rate > max_oos:
+            continue
+        # the most correct answers; among equals, the fewest wrong ones, then the widest margin of safety
+        key = (tally.correct, -tally.wrong)
+        if best is None or key > best[0]:
+            best = (key, replace(base, answer=round(float(answer), 2), margin=round(float(margin), 2)), tally)
+    if best is None:
+        raise ValueError("no thresholds meet those error rates on this question set")
+    return best[1], best[2]
+
+
+def format_report(result: Result, show_misses: bool = True) -> str:
+    """A table per language, then each miss with what the matcher did instead."""
+    lines = [
+        f"{'lang':<9}{'in-scope':>9}{'correct':>9}{'wrong':>8}{'abstain':>9}{'(sugg.)':>9}{'out-of-sc':>10}"
+        f"{'answered':>10}"
+    ]
+    for lang, t in list(result.by_lang.items()) + [("all", result.total)]:
+        lines.append(
+            f"{lang:<9}{t.in_scope:>9}{t.accuracy:>9.1%}{t.wrong_rate:>8.1%}{t.abstain_rate:>9.1%}"
+            f"{t.rate(t.suggested, t.in_scope):>9.1%}{t.out_of_scope:>10}{t.oos_rate:>10.1%}"
+        )
+    if show_misses:
+        misses = [o for o in result.outcomes if not o.ok]
+        if misses:
+            lines.append("")
+            lines.append(f"misses ({len(misses)}):")
+        for o in misses:
+            if o.got is not None:
+                what = f"answered {o.got}"
+            else:
+                what = f"{o.status}" + (f" (offered {', '.join(o.alternatives)})" if o.alternatives else "")
+            lines.append(f"  [{o.question.lang}] {o.question.text[:80]!r}: expected {o.question.expect}, {what}, "
+                         f"score {o.score:.2f}")
+    return "\n".join(lines)
