@@ -170,7 +170,7 @@ def _eval(args: argparse.Namespace) -> int:
         return 2
     if args.tune:
         thresholds, tally = tune(matcher, questions, args.max_wrong, args.max_oos)
-        print(f"best thresholds: answer >= {thresholds.answer}, margin >= {thresholds.margin} "
+        print(f"best thresholds: answer >= {thresholds.answer} with margin weight {thresholds.margin} "
               f"-> correct {tally.accuracy:.1%}, wrong {tally.wrong_rate:.1%}, out-of-scope answered "
               f"{tally.oos_rate:.1%} on {len(questions)} questions")
         return 0

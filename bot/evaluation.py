@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.matching import Matcher, Thresholds
+from bot.matching import Matcher, Thresholds, confidence
 
 NONE = "none"
 
@@ -137,7 +137,7 @@ def tune(
 ) -> tuple[Thresholds, Tally]:
     """The thresholds that answer the most in-scope questions correctly within the given error rates.
 
-    Scores are computed once per question; the search then runs over a grid of answer thresholds and margins.
+    Scores are computed once per question; the search then runs over a grid of answer thresholds and margin weights.
     """
     base = matcher.thresholds
     rows = []
@@ -145,12 +145,17 @@ def tune(
         scores = matcher.scores(q.text)
         order = np.argsort(-scores, kind="stable")[:2]
         best_id = matcher.kb.entries[order[0]].id
-        rows.append((q.expect, best_id, float(scores[order[0]]), float(scores[order[0]] - scores[order[1]])))
+        rows.append((q.expect, best_id, float(scores[order[0]]), float(scores[order[1]])))
     best: tuple[tuple[int, int], Thresholds, Tally] | None = None
-    for answer, margin in itertools.product(np.arange(0.30, 0.80, 0.01), np.arange(0.0, 0.20, 0.01)):
+    for answer, margin in itertools.product(np.arange(0.40, 1.20, 0.01), np.arange(0.0, 3.01, 0.25)):
+        candidate = replace(base, answer=round(float(answer), 2), margin=round(float(margin), 2))
         tally = Tally()
-        for expect, got, score, lead in rows:
-            answered = score >= answer and lead >= margin
+        for expect, got, score, second in rows:
+            answered = (
+                score >= base.suggest
+                and score - second >= base.min_lead
+                and confidence(score, second, candidate) >= candidate.answer
+            )
             if expect == NONE:
                 tally.out_of_scope += 1
                 tally.oos_answered += answered
@@ -164,10 +169,10 @@ def tune(
                     tally.wrong += 1
         if tally.wrong_rate > max_wrong or tally.oos_rate > max_oos:
             continue
-        # the most correct answers; among equals, the fewest wrong ones, then the widest margin of safety
-        key = (tally.correct, -tally.wrong)
+        # the most correct answers; among equals, the fewest wrong ones and out-of-scope answers
+        key = (tally.correct, -tally.wrong - tally.oos_answered)
         if best is None or key > best[0]:
-            best = (key, replace(base, answer=round(float(answer), 2), margin=round(float(margin), 2)), tally)
+            best = (key, candidate, tally)
     if best is None:
         raise ValueError("no thresholds meet those error rates on this question set")
     return best[1], best[2]

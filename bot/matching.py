@@ -4,28 +4,37 @@ Every phrasing of every entry is folded (``text.fold``: case, accents, punctuati
 into character n-grams: 3-grams inside words for alphabetic scripts, single characters and pairs for Chinese, which
 has no spaces for word-based scorers to use. The n-grams become integers and are sorted, so that rapidfuzz's Indel
 distance between two phrasings, computed for all phrasings at once by ``process.cdist``, yields the size of their
-common multiset and from it the Dice similarity. An entry scores as its best phrasing, plus a small bonus when the
-question names one of the entry's keywords (places, people, numbers in any script). The matcher answers only when the
-best entry clears a threshold *and* leads the next one by a margin; otherwise it offers "did you mean" alternatives
-or nothing. The thresholds were chosen on the development question set (see ``bot.evaluation``).
+common multiset and from it the Dice similarity. (Each n-gram id is stored as one character, so that rapidfuzz
+compares plain strings.) An entry scores as its best phrasing, plus a small bonus when the
+question names one of the entry's keywords (places, people, numbers in any script). N-grams that few entries use
+weigh more than those every entry has ("police station"), by inverse document frequency. The matcher answers only
+when the best entry's score, raised by its lead over the runner-up, clears a threshold; otherwise it offers "did you
+mean" alternatives or nothing. A long text (a forwarded message) is also compared sentence by sentence. The
+thresholds were chosen on the development question set (``python -m bot eval --tune``, see ``bot.evaluation``).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import regex
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 from bot.facts import Entry, KnowledgeBase
-from bot.text import detect_language, fold
+from bot.text import MAX_MATCH_CHARS, clean, detect_language, fold
 
 _HAN_RUN = regex.compile(r"\p{Han}+")
 _WORD_NGRAM = 3
+_SENTENCE = regex.compile(r"(?<=[.!?。！？；;…\n])\s*|(?<=[：:])\s*(?=\S{12})")
+LONG_TEXT = 80  # folded characters: beyond this a text is also read sentence by sentence
+_MIN_WINDOW = 12  # folded characters a sentence window needs to be worth comparing
+_MAX_WINDOWS = 24
 
 
 @dataclass(frozen=True)
@@ -41,10 +50,13 @@ class Phrasing:
 class Thresholds:
     """When the matcher answers, suggests, or abstains. Scores run from 0 to 1."""
 
-    answer: float = 0.50  # the best entry must score at least this to be answered outright
-    margin: float = 0.06  # ... and lead the next entry by this much
+    answer: float = 0.69  # answer outright when the best score plus ``margin`` times its lead reaches this
+    margin: float = 0.75  # how much the lead over the second-best entry counts towards confidence
+    min_lead: float = 0.03  # never answer when the runner-up is this close, however high both score
     suggest: float = 0.36  # entries scoring this much are offered as "did you mean"
     keyword_bonus: float = 0.08  # added when the question names one of the entry's keywords
+    weight_levels: int = 4  # n-grams count 1..this many times, by how few entries use them (0: all count once)
+    order: float = 0.0  # share of the score given to character order (rapidfuzz ratio) over the n-gram overlap
 
 
 @dataclass(frozen=True)
@@ -108,10 +120,10 @@ class Matcher:
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
         phrasings = [Phrasing(e.id, q, lang) for e in kb.entries for lang, qs in e.questions.items() for q in qs]
+        phrasings += [Phrasing(e.id, t, lang) for e in kb.entries for lang, t in e.title.items()]
         phrasings += [p for p in extra if p.entry_id in kb.by_id]
         self._entry_index = {e.id: i for i, e in enumerate(kb.entries)}
-        vocab: dict[str, int] = {}
-        rows: list[tuple[int, list[int]]] = []
+        folded: list[tuple[int, list[str]]] = []
         seen: set[tuple[int, str]] = set()
         for p in phrasings:
             key = fold(p.text)
@@ -119,15 +131,40 @@ class Matcher:
             if not key or (owner, key) in seen:
                 continue
             seen.add((owner, key))
-            rows.append((owner, sorted(vocab.setdefault(g, len(vocab)) for g in features(key))))
-        rows.sort(key=lambda r: r[0])  # grouped by entry, for the per-entry maximum
-        self._vocab = vocab
-        self._grams = [r[1] for r in rows]
+            folded.append((owner, key))
+        folded.sort(key=lambda r: r[0])  # grouped by entry, for the per-entry maximum
+        self._texts = [key for _, key in folded]
+        grams = [(owner, features(key)) for owner, key in folded]
+        self._weights = _weights(grams, len(kb.entries), self.thresholds.weight_levels)
+        self._vocab: dict[str, int] = {}
+        self._grams = [self._encode(g, grow=True) for _, g in grams]
         self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
-        owners = np.array([r[0] for r in rows], dtype=np.intp)
+        owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
         self._keywords = [tuple(k for k in {fold(w) for w in e.keywords} if k) for e in kb.entries]
+
+    def _encode(self, grams: Sequence[str], grow: bool = False) -> str:
+        """N-grams as a sorted string of code points, one per n-gram id, each repeated as often as it weighs.
+
+        Sorting makes rapidfuzz's Indel distance count the common multiset of two phrasings; repetition is how
+        weights enter it (an n-gram repeated w times on both sides counts w times); and a ``str`` is the form
+        rapidfuzz compares fastest. A question's n-grams that no phrasing has get code points of their own: they
+        lengthen the question and match nothing.
+        """
+        out: list[str] = []
+        unknown = 0
+        for g in grams:
+            idx = self._vocab.get(g)
+            if idx is None and grow:
+                idx = self._vocab[g] = len(self._vocab)
+            if idx is None:
+                out.extend(_code(-1 - unknown - k) for k in range(_UNKNOWN_WEIGHT))
+                unknown += _UNKNOWN_WEIGHT
+            else:
+                out.extend(_code(idx) * self._weights.get(g, 1))
+        out.sort()
+        return "".join(out)
 
     @property
     def size(self) -> int:
@@ -140,17 +177,16 @@ class Matcher:
         out = np.zeros(len(self.kb.entries), dtype=np.float32)
         if not folded or not self._grams:
             return out
-        unknown = -1
-        query: list[int] = []
-        for g in features(folded):
-            idx = self._vocab.get(g)
-            if idx is None:
-                idx, unknown = unknown, unknown - 1  # counts towards the length, matches nothing
-            query.append(idx)
-        query.sort()
-        distance = process.cdist([query], self._grams, scorer=Indel.distance, dtype=np.int32)[0]
-        total = self._lengths + len(query)
+        texts = [folded, *_windows(question, folded)]
+        queries = [self._encode(features(f)) for f in texts]
+        distance = process.cdist(queries, self._grams, scorer=Indel.distance, dtype=np.int32)
+        total = self._lengths[None, :] + np.array([len(q) for q in queries], dtype=np.float32)[:, None]
         dice = (total - distance) / total  # 2*|common| / (|q| + |p|)
+        w = self.thresholds.order
+        if w:
+            ratio = process.cdist(texts, self._texts, scorer=fuzz.ratio, dtype=np.float32) / 100
+            dice = (1 - w) * dice + w * ratio
+        dice = dice.max(axis=0)  # the best window
         out[self._group_entries] = np.maximum.reduceat(dice, self._group_starts)
         bonus = self.thresholds.keyword_bonus
         if bonus:
@@ -170,7 +206,7 @@ class Matcher:
         close = tuple(
             Candidate(self.kb.entries[i], round(float(scores[i]), 4)) for i in order[:limit] if scores[i] >= t.suggest
         )
-        if best >= t.answer and best - second >= t.margin:
+        if best >= t.suggest and best - second >= t.min_lead and confidence(best, second, t) >= t.answer:
             status: Literal["answer", "uncertain", "none"] = "answer"
         elif close:
             status = "uncertain"
@@ -183,6 +219,52 @@ class Matcher:
         scores = self.scores(question)
         order = np.argsort(-scores, kind="stable")[:limit]
         return [Candidate(self.kb.entries[i], round(float(scores[i]), 4)) for i in order if scores[i] > 0]
+
+
+_UNKNOWN_WEIGHT = 2
+_SURROGATES = 0x800
+
+
+def _code(index: int) -> str:
+    """The character standing for n-gram ``index`` (negative: an unknown n-gram, counted from the top)."""
+    point = 0x10FFFF + 1 + index if index < 0 else 0x20 + index
+    if 0xD800 <= point < 0xE000:
+        point = point + _SURROGATES if index >= 0 else point - _SURROGATES
+    return chr(point)
+
+
+def confidence(best: float, second: float, thresholds: Thresholds) -> float:
+    """How sure the matcher is of its best entry: its score, raised by its lead over the runner-up.
+
+    A high score alone is not enough when two entries score alike (a claim and the denial that answers it often
+    share words): then the question is ambiguous, and a "did you mean" choice is better than a guess.
+    """
+    return best + thresholds.margin * (best - second)
+
+
+def _windows(question: str, folded: str) -> list[str]:
+    """For a long text (a forwarded message), its sentences and pairs of adjacent sentences, folded: a rumour states
+    its claim in a sentence or two, and comparing the whole paragraph with a one-line phrasing would bury it."""
+    if len(folded) <= LONG_TEXT:
+        return []
+    sentences = [f for f in (fold(s) for s in _SENTENCE.split(clean(question, MAX_MATCH_CHARS))) if f]
+    if len(sentences) < 2:
+        return []
+    windows = sentences + [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
+    return [w for w in windows if len(w) >= _MIN_WINDOW][:_MAX_WINDOWS]
+
+
+def _weights(rows: Sequence[tuple[int, Sequence[str]]], n_entries: int, levels: int) -> dict[str, int]:
+    """How many times each n-gram counts: the fewer entries use it, the more it says (inverse document frequency,
+    cut into ``levels`` integer steps)."""
+    if levels <= 0 or n_entries < 2:
+        return {}
+    users: dict[str, set[int]] = {}
+    for owner, grams in rows:
+        for g in grams:
+            users.setdefault(g, set()).add(owner)
+    top = math.log(n_entries)
+    return {g: max(1, math.ceil(levels * math.log(n_entries / len(o)) / top)) for g, o in users.items()}
 
 
 def _names_any(folded: str, keywords: Sequence[str]) -> bool:

@@ -17,7 +17,9 @@ from bot.i18n import kind_mark, t, verdict_mark
 from bot.matching import Match
 
 MESSAGE_LIMIT = 4096
-_SENTENCE_END = regex.compile(r"(?<=[.!?])\s+(?=\p{Lu}|\p{Han}|\d)|(?<=[。！？])")
+# A sentence ends at . ! ? after two lower-case letters or digits ("U.S. officials" and "Mr. Wang" do not end one)
+# and before a capital, or at a Chinese full stop.
+_SENTENCE_END = regex.compile(r"(?<=[\p{Ll}\d)\"'”’]{2}[.!?])\s+(?=[\p{Lu}\p{Han}\"“])|(?<=[。！？])")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 ``clean`` makes any input safe to work with (Unicode NFKC, no control or invisible characters, bounded length).
 ``fold`` turns text into the key the matcher compares: case-folded, accents removed, punctuation and emoji dropped,
-digit groups joined, and Traditional Chinese converted to Simplified with OpenCC so both scripts compare equal.
+digit groups joined, and Traditional Chinese converted to Simplified with OpenCC (``tw2sp``, which also maps Taiwan
+vocabulary) so both scripts compare equal.
 ``detect_language`` decides which language to answer in from the question itself, with a caller's hint.
 """
 
@@ -43,7 +44,12 @@ def convert(text: str, config: str) -> str:
 
 
 def to_simplified(text: str) -> str:
-    return convert(text, "t2s") if _HAN.search(text) else text
+    """Simplified script, with Taiwan vocabulary mapped to mainland usage (義大利 -> 意大利, 網路 -> 网络).
+
+    Text goes to Traditional first, so that both scripts take the same path: the vocabulary mapping works on
+    Traditional input only, and otherwise 联络 and 聯絡 would fold apart.
+    """
+    return convert(convert(text, "s2t"), "tw2sp") if _HAN.search(text) else text
 
 
 def to_traditional(text: str) -> str:

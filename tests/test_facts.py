@@ -147,7 +147,8 @@ def test_malformed_source_fields(kdir: Path, old: str, new: str, expected: str) 
 
 
 def test_missing_required_language(kdir: Path) -> None:
-    edit(kdir / "entries" / "all.yaml", "      zh-Hans: 外交部2022年11月2日表示，这些站点由志愿者运营。外交部称他们不是警察。\n", "")
+    answer = "      zh-Hans: 外交部2022年11月2日表示，这些站点由志愿者运营。外交部称他们不是警察。\n"
+    edit(kdir / "entries" / "all.yaml", answer, "")
     message = only_error(kdir)
     assert "[denial-volunteers] answer has no 'zh-Hans' text" in message
 
@@ -165,7 +166,8 @@ def test_answer_too_long_for_a_chat_message(kdir: Path) -> None:
 
 
 def test_related_entry_that_does_not_exist(kdir: Path) -> None:
-    edit(kdir / "entries" / "all.yaml", "    related: [denial-volunteers]\n    reviewed", "    related: [nowhere]\n    reviewed")
+    path = kdir / "entries" / "all.yaml"
+    edit(path, "    related: [denial-volunteers]\n    reviewed", "    related: [nowhere]\n    reviewed")
     assert "related entry 'nowhere' does not exist" in only_error(kdir)
 
 

@@ -1,0 +1,103 @@
+"""Settings from the environment, checked once at start-up.
+
+``Settings.from_env()`` raises ``ConfigError`` with a one-line explanation for a missing or malformed setting; the
+command line prints it and exits, never with a traceback. The README's configuration table lists every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from bot.facts import DEFAULT_DIR
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    api_url: str = TELEGRAM_API
+    database: Path = Path("data") / "bot.sqlite3"
+    knowledge_dir: Path = DEFAULT_DIR
+    moderators: frozenset[int] = field(default_factory=frozenset)
+    rate_limit: float = 30.0  # outgoing messages per second overall; 0 turns the limiter off
+    asker_budget: int = 10  # questions per asker per minute
+    group_budget: int = 20  # questions per group per minute
+    retention_days: int = 90
+    hash_key: bytes | None = None  # None: a key file beside the database
+    auto_reply_cooldown: int = 300  # seconds between two unrequested answers in one group
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        token = env.get("BOT_TOKEN", "").strip()
+        if not token:
+            raise ConfigError(
+                "BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), then run "
+                "BOT_TOKEN=123456:ABC... python -m bot run. To try the answers without Telegram: python -m bot chat"
+            )
+        if ":" not in token or not token.split(":", 1)[0].isdigit():
+            raise ConfigError("BOT_TOKEN does not look like a token from @BotFather (digits, a colon, then letters)")
+        api_url = env.get("TELEGRAM_API_URL", TELEGRAM_API).strip() or TELEGRAM_API
+        if not api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"TELEGRAM_API_URL must start with http:// or https://, not {api_url!r}")
+        key = env.get("HASH_KEY", "").strip()
+        if key and len(key) < 32:
+            raise ConfigError("HASH_KEY must be at least 32 characters (e.g. the output of: openssl rand -hex 32)")
+        return cls(
+            token=token,
+            api_url=api_url,
+            database=Path(env.get("DATABASE_PATH", "").strip() or cls.database),
+            knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or DEFAULT_DIR),
+            moderators=_ids(env.get("MODERATOR_IDS", "")),
+            rate_limit=_number(env, "TELEGRAM_RATE_LIMIT", 30.0, float),
+            asker_budget=_number(env, "ASKER_QUESTIONS_PER_MINUTE", 10, int, minimum=1),
+            group_budget=_number(env, "GROUP_QUESTIONS_PER_MINUTE", 20, int, minimum=1),
+            retention_days=_number(env, "RETENTION_DAYS", 90, int, minimum=1),
+            hash_key=key.encode() if key else None,
+            auto_reply_cooldown=_number(env, "AUTO_REPLY_COOLDOWN", 300, int),
+            log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        )
+
+
+def _ids(raw: str) -> frozenset[int]:
+    ids = set()
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"MODERATOR_IDS must be Telegram user ids separated by commas; {part!r} is not a number")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N], minimum: float = 0) -> _N:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {'whole ' if kind is int else ''}number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, not {raw!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().upper() or default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw

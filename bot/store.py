@@ -1,0 +1,338 @@
+"""The bot's state in SQLite: the only module that touches the database.
+
+What is kept, and nothing more (``/privacy`` and the README say the same):
+- per-chat settings (reply language; in groups also auto-reply), keyed by a keyed hash of the chat id;
+- feedback votes: one per asker and entry, the asker as a keyed hash (HMAC-SHA256) whose key is not in the database;
+- unanswered questions: the text, its language, how often and when first and last asked, with no asker;
+- per-entry and per-language daily counts;
+- the moderators' audit log (the moderator as a keyed hash).
+Telegram user ids, usernames and names are never written. Rows older than the retention period are deleted by
+``expire``. Schema changes are numbered migrations applied at start-up; the database runs in WAL mode.
+
+Writes never take the bot down: a locked, read-only or full database is retried briefly, then the write is dropped
+and counted (``dropped``), and answering goes on from memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.text import clean, fold
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+_T = TypeVar("_T")
+
+MAX_QUESTION_CHARS = 500  # an unanswered question is kept at most this long
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE chat_settings (
+        chat TEXT PRIMARY KEY,
+        lang TEXT,
+        auto_reply INTEGER NOT NULL DEFAULT 0,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE votes (
+        asker TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
+        vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+        updated TEXT NOT NULL,
+        PRIMARY KEY (asker, entry_id)
+    );
+    CREATE INDEX votes_entry ON votes (entry_id);
+    CREATE INDEX votes_updated ON votes (updated);
+    CREATE TABLE unanswered (
+        key TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE INDEX unanswered_last_seen ON unanswered (last_seen);
+    CREATE TABLE daily_counts (
+        day TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, entry_id, lang)
+    );
+    CREATE TABLE audit (
+        at TEXT NOT NULL,
+        moderator TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_at ON audit (at);
+    """,
+)
+
+UNANSWERED = ""  # the entry id daily counts use for questions that got no answer
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    lang: str | None = None
+    auto_reply: bool = False
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    text: str
+    lang: str
+    count: int
+    first_seen: str
+    last_seen: str
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def load_key(database: Path) -> bytes:
+    """The hashing key kept beside the database (``<name>.key``), created with owner-only permissions if missing.
+
+    The key is deliberately not inside the database: a copy of the database alone cannot be matched against known
+    Telegram ids. Keep the key out of backups that leave the server, or set HASH_KEY instead.
+    """
+    path = database.with_suffix(".key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+class Store:
+    """The bot's database. Open it with ``await Store.open(...)``; close it with ``await store.close()``."""
+
+    def __init__(self, db: aiosqlite.Connection, key: bytes, clock: Clock, retries: int, retry_delay: float) -> None:
+        self._db = db
+        self._key = key
+        self._clock = clock
+        self._retries = retries
+        self._retry_delay = retry_delay
+        self._lock = asyncio.Lock()
+        self.dropped = 0  # writes given up after retries (a locked, read-only or full database)
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        key: bytes | None = None,
+        clock: Clock = _utcnow,
+        retries: int = 3,
+        retry_delay: float = 0.05,
+    ) -> Store:
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        key = key or load_key(path)
+        db = await aiosqlite.connect(str(path), timeout=2.0)
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, key, clock, retries, retry_delay)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    # --- identities ------------------------------------------------------------------------------------------
+
+    def hash_id(self, kind: str, value: int) -> str:
+        """A keyed hash of a Telegram id: stable for this key, useless without it."""
+        return hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    # --- settings ---------------------------------------------------------------------------------------------
+
+    async def chat_settings(self, chat_id: int) -> ChatSettings:
+        row = await self._read(
+            "SELECT lang, auto_reply FROM chat_settings WHERE chat = ?", (self.hash_id("chat", chat_id),), one=True
+        )
+        return ChatSettings(row[0], bool(row[1])) if row else ChatSettings()
+
+    async def set_chat_settings(self, chat_id: int, settings: ChatSettings) -> bool:
+        return await self._write(
+            "INSERT INTO chat_settings (chat, lang, auto_reply, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (chat) DO UPDATE SET lang = excluded.lang, auto_reply = excluded.auto_reply, "
+            "updated = excluded.updated",
+            (self.hash_id("chat", chat_id), settings.lang, int(settings.auto_reply), self._now()),
+        )
+
+    async def forget_chat(self, chat_id: int) -> bool:
+        """Delete a chat's settings (the bot left the group, or an asker ran /forget)."""
+        return await self._write("DELETE FROM chat_settings WHERE chat = ?", (self.hash_id("chat", chat_id),))
+
+    # --- feedback ---------------------------------------------------------------------------------------------
+
+    async def vote(self, user_id: int, entry_id: str, helpful: bool) -> bool:
+        """Record or change this asker's vote on an entry (one per asker and entry)."""
+        return await self._write(
+            "INSERT INTO votes (asker, entry_id, vote, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (asker, entry_id) DO UPDATE SET vote = excluded.vote, updated = excluded.updated",
+            (self.hash_id("user", user_id), entry_id, 1 if helpful else -1, self._now()),
+        )
+
+    async def votes(self, entry_id: str) -> tuple[int, int]:
+        """(helpful, not helpful) votes on an entry."""
+        row = await self._read(
+            "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM votes WHERE entry_id = ?",
+            (entry_id,),
+            one=True,
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def forget_user(self, user_id: int) -> bool:
+        """Delete everything tied to this asker: their votes and their private chat's settings."""
+        asker = self.hash_id("user", user_id)
+        ok = await self._write("DELETE FROM votes WHERE asker = ?", (asker,))
+        return await self.forget_chat(user_id) and ok  # a private chat's id is the user's id
+
+    # --- questions --------------------------------------------------------------------------------------------
+
+    async def record_unanswered(self, question: str, lang: str) -> bool:
+        """Count a question nobody could answer (its text and language only; never who asked)."""
+        text = clean(question, MAX_QUESTION_CHARS)
+        key = fold(text)[:MAX_QUESTION_CHARS]
+        if not key:
+            return False
+        now = self._now()
+        return await self._write(
+            "INSERT INTO unanswered (key, text, lang, count, first_seen, last_seen) VALUES (?, ?, ?, 1, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen",
+            (key, text, lang, now, now),
+        )
+
+    async def unanswered(self, days: int = 7, limit: int = 50) -> list[Unanswered]:
+        since = (self._clock() - dt.timedelta(days=days)).isoformat()
+        rows = await self._read(
+            "SELECT text, lang, count, first_seen, last_seen FROM unanswered WHERE last_seen >= ? "
+            "ORDER BY count DESC, last_seen DESC LIMIT ?",
+            (since, limit),
+        )
+        return [Unanswered(*r) for r in rows or ()]
+
+    async def count_question(self, entry_id: str | None, lang: str) -> bool:
+        """Add one to today's count for an entry (or for unanswered questions) in a language."""
+        return await self._write(
+            "INSERT INTO daily_counts (day, entry_id, lang, count) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (day, entry_id, lang) DO UPDATE SET count = count + 1",
+            (self._clock().date().isoformat(), entry_id or UNANSWERED, lang),
+        )
+
+    async def top_entries(self, days: int = 30, limit: int = 10) -> list[tuple[str, int]]:
+        since = (self._clock().date() - dt.timedelta(days=days)).isoformat()
+        rows = await self._read(
+            "SELECT entry_id, SUM(count) AS n FROM daily_counts WHERE day >= ? AND entry_id != ? "
+            "GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT ?",
+            (since, UNANSWERED, limit),
+        )
+        return [(r[0], int(r[1])) for r in rows or ()]
+
+    # --- moderators -------------------------------------------------------------------------------------------
+
+    async def audit(self, moderator_id: int, action: str, detail: str = "") -> bool:
+        return await self._write(
+            "INSERT INTO audit (at, moderator, action, detail) VALUES (?, ?, ?, ?)",
+            (self._now(), self.hash_id("user", moderator_id), action, detail[:500]),
+        )
+
+    # --- housekeeping -----------------------------------------------------------------------------------------
+
+    async def expire(self, retention_days: int) -> bool:
+        """Delete rows older than the retention period."""
+        cutoff = self._clock() - dt.timedelta(days=retention_days)
+        stamp, day = cutoff.isoformat(), cutoff.date().isoformat()
+        return await self._write_many(
+            [
+                ("DELETE FROM votes WHERE updated < ?", (stamp,)),
+                ("DELETE FROM unanswered WHERE last_seen < ?", (stamp,)),
+                ("DELETE FROM daily_counts WHERE day < ?", (day,)),
+                ("DELETE FROM audit WHERE at < ?", (stamp,)),
+                ("DELETE FROM chat_settings WHERE updated < ? AND auto_reply = 0 AND lang IS NULL", (stamp,)),
+            ]
+        )
+
+    async def healthy(self) -> bool:
+        """The database answers and accepts a write."""
+        return await self._write(
+            "INSERT INTO meta (key, value) VALUES ('health', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (self._now(),),
+        )
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return self._clock().isoformat()
+
+    async def _read(self, sql: str, params: tuple[Any, ...], one: bool = False) -> Any:
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return await (cursor.fetchone() if one else cursor.fetchall())
+        except sqlite3.Error as exc:
+            log.warning("database read failed: %s", type(exc).__name__)
+            return None
+
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> bool:
+        return await self._write_many([(sql, params)])
+
+    async def _write_many(self, statements: list[tuple[str, tuple[Any, ...]]]) -> bool:
+        async def transaction() -> None:
+            async with self._lock:
+                try:
+                    for sql, params in statements:
+                        await self._db.execute(sql, params)
+                    await self._db.commit()
+                except BaseException:
+                    await self._db.rollback()
+                    raise
+
+        return await self._retrying(transaction)
+
+    async def _retrying(self, action: Callable[[], Awaitable[_T]]) -> bool:
+        for attempt in range(self._retries + 1):
+            try:
+                await action()
+                return True
+            except sqlite3.Error as exc:
+                if attempt == self._retries:
+                    self.dropped += 1
+                    log.error("database write dropped after %d tries: %s (%d dropped so far)",
+                              attempt + 1, type(exc).__name__, self.dropped)
+                    return False
+                await asyncio.sleep(self._retry_delay * (2**attempt))
+        return False
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply the migrations this database has not had yet; returns the schema version."""
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row else 0
+    for number, script in enumerate(MIGRATIONS[version:], version + 1):
+        await db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        log.info("database migrated to schema %d", number)
+    return len(MIGRATIONS)

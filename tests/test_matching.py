@@ -1,0 +1,137 @@
+"""The matcher: finding the right entry, in any script or spelling, and abstaining when unsure."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.facts import KnowledgeBase
+from bot.matching import Matcher, Phrasing, Thresholds, features
+from bot.text import fold, to_traditional
+
+
+def test_features_cut_chinese_into_characters_and_pairs_and_words_into_trigrams() -> None:
+    assert features("警察站") == ["警", "察", "站", "警察", "察站"]
+    assert features("ok") == [" ok", "ok "]
+    assert features("fbi查") == [" fb", "fbi", "bi ", "查"]
+
+
+def test_exact_phrasing_matches_its_entry(small_matcher: Matcher) -> None:
+    match = small_matcher.search("how many police stations are there abroad")
+    assert match.status == "answer" and match.best is not None
+    assert match.best.entry.id == "count-of-stations"
+    assert match.best.score > 0.9
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("How many police stations are there abroad??", "count-of-stations"),  # punctuation
+        ("how many polise stattions are ther abroad", "count-of-stations"),  # typos
+        ("HOW MANY POLICE STATIONS ABROAD 🚔", "count-of-stations"),  # case, emoji
+        ("are the secret police stations inside the chinese embassy?", "claim-in-embassies"),  # paraphrase
+        ("海外警察站有多少個", "count-of-stations"),  # Traditional script against Simplified phrasings
+        ("警察站在大使館裡面嗎？", "claim-in-embassies"),
+        ("中國外交部怎麼回應", "denial-volunteers"),
+    ],
+)
+def test_variants_of_a_question_find_the_entry(small_matcher: Matcher, question: str, entry_id: str) -> None:
+    match = small_matcher.search(question)
+    assert match.best is not None, match
+    assert match.best.entry.id == entry_id
+
+
+@pytest.mark.parametrize("question", ["best pizza in town", "今天天气怎么样", "hello", "", "   ", "🙂🙂", "?!"])
+def test_unrelated_questions_get_no_answer(small_matcher: Matcher, question: str) -> None:
+    match = small_matcher.search(question)
+    assert match.best is None
+
+
+def test_answer_language_follows_the_question(small_matcher: Matcher) -> None:
+    assert small_matcher.search("海外警察站有多少個").lang == "zh-Hant"
+    assert small_matcher.search("海外警察站有多少个").lang == "zh-Hans"
+    assert small_matcher.search("how many police stations are there abroad", "zh-Hans").lang == "en"
+
+
+def test_an_ambiguous_question_offers_alternatives_instead_of_guessing(small_kb: KnowledgeBase) -> None:
+    # Two entries with the same phrasing strength: the matcher must not pick one.
+    matcher = Matcher(small_kb, extra=[Phrasing("denial-volunteers", "how many police stations are there abroad")])
+    match = matcher.search("how many police stations are there abroad")
+    assert match.status == "uncertain" and match.best is None
+    assert {c.entry.id for c in match.alternatives} >= {"count-of-stations", "denial-volunteers"}
+
+
+def test_weak_resemblance_is_offered_not_answered(small_kb: KnowledgeBase) -> None:
+    matcher = Matcher(small_kb, thresholds=Thresholds(answer=0.99, margin=0.0, suggest=0.3))
+    match = matcher.search("how many police stations are there in other countries")
+    assert match.status == "uncertain"
+    assert match.alternatives[0].entry.id == "count-of-stations"
+
+
+def test_phrasings_added_by_moderators_take_effect(small_kb: KnowledgeBase, small_matcher: Matcher) -> None:
+    question = "do the chinese overseas stations sit in diplomatic missions"
+    before = small_matcher.search(question)
+    assert before.best is None or before.best.entry.id != "claim-in-embassies" or before.best.score < 0.9
+    matcher = Matcher(small_kb, extra=[Phrasing("claim-in-embassies", question, "en"), Phrasing("gone", "x y z")])
+    after = matcher.search(question)
+    assert after.best is not None and after.best.entry.id == "claim-in-embassies" and after.best.score > 0.99
+    assert matcher.size == small_matcher.size + 1  # the phrasing for an unknown entry is ignored
+
+
+def test_keywords_cross_languages(small_matcher: Matcher) -> None:
+    # "102" is a keyword of the count entry: a short question naming it leans there
+    ranked = small_matcher.rank("102 stations 53 countries?")
+    assert ranked[0].entry.id == "count-of-stations"
+
+
+def test_long_forwarded_text_does_not_crash_and_stays_bounded(small_matcher: Matcher) -> None:
+    text = "FORWARDED: " + "the chinese embassy hides a secret police station, share this! " * 2000
+    match = small_matcher.search(text)
+    assert match.status in ("answer", "uncertain", "none")
+    if match.candidates:
+        assert match.candidates[0].entry.id == "claim-in-embassies"
+
+
+def test_results_are_deterministic_and_thread_safe(small_matcher: Matcher) -> None:
+    questions = ["how many police stations", "大使馆里有警察站吗", "did china deny it", "nonsense words here"] * 25
+    expected = [small_matcher.search(q) for q in questions]
+    results: list[list[object]] = []
+
+    def work() -> None:
+        results.append([small_matcher.search(q) for q in questions])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert all(r == expected for r in results)
+
+
+# --- the bundled knowledge base ---------------------------------------------------------------------------------
+
+
+def test_every_phrasing_finds_its_own_entry(matcher: Matcher, kb: KnowledgeBase) -> None:
+    misses = []
+    for entry in kb.entries:
+        for lang, questions in entry.questions.items():
+            for q in questions:
+                ranked = matcher.rank(q, 1)
+                if not ranked or ranked[0].entry.id != entry.id:
+                    misses.append((entry.id, lang, q, ranked[0].entry.id if ranked else None))
+    assert misses == []
+
+
+def test_simplified_phrasings_also_match_in_traditional_script(matcher: Matcher, kb: KnowledgeBase) -> None:
+    misses = []
+    for entry in kb.entries:
+        for q in entry.questions.get("zh-Hans", ()):
+            traditional = to_traditional(q)
+            assert fold(traditional) == fold(q) or traditional == q
+            match = matcher.search(traditional)
+            if match.best is None or match.best.entry.id != entry.id:
+                misses.append((entry.id, traditional))
+            elif match.lang != "zh-Hant" and traditional != q:
+                misses.append((entry.id, traditional, match.lang))
+    assert misses == []

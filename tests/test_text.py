@@ -1,0 +1,75 @@
+"""Cleaning, folding and language detection."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import languages
+from bot.text import MAX_MATCH_CHARS, chinese_script, clean, detect_language, fold
+
+
+def test_fold_makes_spellings_of_one_question_equal() -> None:
+    assert fold("ＨＯＷ many Police-Stations?!") == fold("how many police stations")
+    assert fold("230,000 people") == fold("230000 people") == fold("230.000 people")
+    assert fold("perché è così") == "perche e cosi"
+    assert fold("中國在荷蘭有警察站嗎？") == fold("中国在荷兰有警察站吗") == "中国在荷兰有警察站吗"
+    assert fold("🚔🚔 police!!! 👮") == "police"
+
+
+def test_clean_removes_invisible_and_control_characters() -> None:
+    hostile = "po\u200blice\u202e station\x00\x07 \ufeff"
+    assert clean(hostile) == "po lice station"
+    assert "\u202e" not in fold(hostile)
+
+
+def test_clean_bounds_hostile_input_length() -> None:
+    assert len(fold("a" * 100_000)) <= MAX_MATCH_CHARS
+    assert len(clean("警" * 100_000, 500)) == 500
+
+
+def test_fold_survives_lone_surrogates_and_combining_floods() -> None:
+    assert fold("\ud800police") == "police"
+    assert fold("e" + "\u0301" * 5000) == "e"
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("海外警察服務站", "zh-Hant"),
+        ("海外警察服务站", "zh-Hans"),
+        ("中国", "zh-Hans"),
+        ("警察", None),
+        ("police", None),
+    ],
+)
+def test_chinese_script(text: str, script: str | None) -> None:
+    assert chinese_script(text) == script
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "lang"),
+    [
+        ("How many stations are there?", None, "en"),
+        ("How many stations are there?", "zh-hans", "en"),  # the question's own language wins
+        ("中国在荷兰有警察站吗", None, "zh-Hans"),
+        ("中國在荷蘭有警察站嗎", "en", "zh-Hant"),
+        ("Safeguard Defenders說的是真的嗎", None, "zh-Hant"),
+        ("Rotterdam 那个 station 关了没", None, "zh-Hans"),
+        ("警察", "zh-TW", "zh-Hant"),  # no script-specific character: the hint decides
+        ("警察", None, "zh-Hans"),
+        ("102?", "zh-HK", "zh-Hant"),  # no words at all: the hint decides
+        ("👀", None, "en"),
+        ("Is the 福州 station real?", None, "en"),
+    ],
+)
+def test_detect_language(text: str, hint: str | None, lang: str) -> None:
+    assert detect_language(text, hint) == lang
+
+
+@pytest.mark.parametrize(
+    ("code", "canonical"),
+    [("zh-hans", "zh-Hans"), ("zh_TW", "zh-Hant"), ("zh-HK", "zh-Hant"), ("zh", "zh-Hans"), ("en-GB", "en"),
+     ("ZH-HANT", "zh-Hant"), ("xx", None), ("", None), (None, None)],
+)
+def test_language_codes(code: str | None, canonical: str | None) -> None:
+    assert languages.canonical(code) == canonical
