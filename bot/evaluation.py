@@ -1,9 +1,9 @@
 """Measure the matcher on a question set: how often it answers right, answers wrong, or abstains.
 
-A question set is YAML: ``questions: [{q: ..., expect: <entry id or none>, lang: en}]``. In-scope questions (those
-with an expected entry) are counted as correct, wrong or abstained; out-of-scope questions (``expect: none``) as
-answered or not. ``tune`` searches the thresholds that answer the most in-scope questions correctly while keeping
-wrong answers and answered out-of-scope questions under given rates.
+A question set is YAML: ``questions: [{q: ..., expect: <entry id, or a list of equally right ids, or none>,
+lang: en}]``. In-scope questions (those with an expected entry) are counted as correct, wrong or abstained;
+out-of-scope questions (``expect: none``) as answered or not. ``tune`` searches the thresholds that answer the most
+in-scope questions correctly while keeping wrong answers and answered out-of-scope questions under given rates.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ class Question:
     text: str
     expect: str  # an entry id, or "none"
     lang: str = "?"
+    also: tuple[str, ...] = ()  # other entries that answer it equally well
+
+    def accepts(self, entry_id: str | None) -> bool:
+        return entry_id is not None and (entry_id == self.expect or entry_id in self.also)
 
 
 @dataclass
@@ -73,7 +77,7 @@ class Outcome:
     def ok(self) -> bool:
         if self.question.expect == NONE:
             return self.got is None
-        return self.got == self.question.expect
+        return self.question.accepts(self.got)
 
 
 @dataclass
@@ -93,7 +97,11 @@ def load_questions(path: str | Path) -> list[Question]:
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or not str(item.get("q", "")).strip() or not item.get("expect"):
             raise ValueError(f"{path}: question {n} needs 'q' and 'expect'")
-        out.append(Question(str(item["q"]), str(item["expect"]), str(item.get("lang", "?"))))
+        expect = item["expect"]
+        ids = [str(e) for e in expect] if isinstance(expect, list) else [str(expect)]
+        if not ids or (NONE in ids and len(ids) > 1):
+            raise ValueError(f"{path}: question {n}: 'expect' is an entry id, a list of ids, or none")
+        out.append(Question(str(item["q"]), ids[0], str(item.get("lang", "?")), tuple(ids[1:])))
     return out
 
 
@@ -115,8 +123,8 @@ def evaluate(matcher: Matcher, questions: Iterable[Question]) -> Result:
                 tally.in_scope += 1
                 if got is None:
                     tally.abstained += 1
-                    tally.suggested += q.expect in alts
-                elif got == q.expect:
+                    tally.suggested += any(q.accepts(a) for a in alts)
+                elif q.accepts(got):
                     tally.correct += 1
                 else:
                     tally.wrong += 1
@@ -126,7 +134,8 @@ def evaluate(matcher: Matcher, questions: Iterable[Question]) -> Result:
 
 def unknown_ids(matcher: Matcher, questions: Iterable[Question]) -> list[str]:
     """Expected ids that are not in the knowledge base (a stale question set)."""
-    return sorted({q.expect for q in questions if q.expect != NONE and q.expect not in matcher.kb.by_id})
+    ids = {i for q in questions if q.expect != NONE for i in (q.expect, *q.also)}
+    return sorted(i for i in ids if i not in matcher.kb.by_id)
 
 
 def tune(
@@ -145,25 +154,25 @@ def tune(
         scores = matcher.scores(q.text)
         order = np.argsort(-scores, kind="stable")[:2]
         best_id = matcher.kb.entries[order[0]].id
-        rows.append((q.expect, best_id, float(scores[order[0]]), float(scores[order[1]])))
+        rows.append((q, best_id, float(scores[order[0]]), float(scores[order[1]])))
     best: tuple[tuple[int, int], Thresholds, Tally] | None = None
     for answer, margin in itertools.product(np.arange(0.40, 1.20, 0.01), np.arange(0.0, 3.01, 0.25)):
         candidate = replace(base, answer=round(float(answer), 2), margin=round(float(margin), 2))
         tally = Tally()
-        for expect, got, score, second in rows:
+        for q, got, score, second in rows:
             answered = (
                 score >= base.suggest
                 and score - second >= base.min_lead
                 and confidence(score, second, candidate) >= candidate.answer
             )
-            if expect == NONE:
+            if q.expect == NONE:
                 tally.out_of_scope += 1
                 tally.oos_answered += answered
             else:
                 tally.in_scope += 1
                 if not answered:
                     tally.abstained += 1
-                elif got == expect:
+                elif q.accepts(got):
                     tally.correct += 1
                 else:
                     tally.wrong += 1

@@ -50,11 +50,12 @@ class Phrasing:
 class Thresholds:
     """When the matcher answers, suggests, or abstains. Scores run from 0 to 1."""
 
-    answer: float = 0.69  # answer outright when the best score plus ``margin`` times its lead reaches this
+    answer: float = 0.65  # answer outright when the best score plus ``margin`` times its lead reaches this
     margin: float = 0.75  # how much the lead over the second-best entry counts towards confidence
     min_lead: float = 0.03  # never answer when the runner-up is this close, however high both score
     suggest: float = 0.36  # entries scoring this much are offered as "did you mean"
-    keyword_bonus: float = 0.08  # added when the question names one of the entry's keywords
+    keyword_bonus: float = 0.0  # added when the question names one of the entry's specific keywords
+    keyword_entries: int = 3  # a keyword is specific when at most this many entries list it
     weight_levels: int = 4  # n-grams count 1..this many times, by how few entries use them (0: all count once)
     order: float = 0.0  # share of the score given to character order (rapidfuzz ratio) over the n-gram overlap
 
@@ -142,7 +143,13 @@ class Matcher:
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
-        self._keywords = [tuple(k for k in {fold(w) for w in e.keywords} if k) for e in kb.entries]
+        keywords = [{fold(w) for w in e.keywords} - {""} for e in kb.entries]
+        users: dict[str, int] = {}
+        for ks in keywords:
+            for k in ks:
+                users[k] = users.get(k, 0) + 1
+        limit = self.thresholds.keyword_entries
+        self._keywords = [tuple(sorted(k for k in ks if users[k] <= limit)) for ks in keywords]
 
     def _encode(self, grams: Sequence[str], grow: bool = False) -> str:
         """N-grams as a sorted string of code points, one per n-gram id, each repeated as often as it weighs.

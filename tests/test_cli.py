@@ -39,13 +39,17 @@ def test_ask_json_has_the_documented_fields() -> None:
 
 
 def test_ask_reads_questions_from_stdin_one_json_line_each() -> None:
-    questions = "海外警察站在大使馆里面吗\n\n中國在荷蘭的警察站關閉了嗎\nwhat is the best dim sum in glasgow\n"
+    questions = "海外警察站在大使馆里面吗\n\n荷蘭政府有沒有關閉中國警察站\nwhat is the weather in glasgow\n"
     result = run("ask", "--json", stdin=questions)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [d["lang"] for d in lines] == ["zh-Hans", "zh-Hant", "en"]
-    assert lines[0]["matched"] and "大使馆" in lines[0]["answer"]
-    assert lines[1]["matched"] and lines[1]["id"] == "response-netherlands"
+    assert lines[0]["matched"] and lines[0]["id"] == "claim-stations-in-embassies" and "使馆" in lines[0]["answer"]
+    # answered, or offered first as "did you mean": never another entry answered instead
+    dutch = lines[1]
+    assert dutch["id"] == "response-netherlands" or (
+        not dutch["matched"] and dutch["alternatives"][0]["id"] == "response-netherlands"
+    )
     assert lines[2]["matched"] is False and lines[2]["id"] is None
 
 
@@ -53,7 +57,7 @@ def test_ask_honours_the_language_preference_only_as_a_hint() -> None:
     result = run("ask", "--json", "--lang", "zh-TW", "Safeguard Defenders")
     data = json.loads(result.stdout)
     assert data["lang"] == "en"  # Latin-script question: English
-    result = run("ask", "--json", "--lang", "zh-TW", "保护卫士")
+    result = run("ask", "--json", "--lang", "zh-TW", "警察站")
     assert json.loads(result.stdout)["lang"] == "zh-Hant"  # no script-specific character: the hint decides
 
 
