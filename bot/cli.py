@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the knowledge files and report every problem")
     validate.add_argument("directory", nargs="?", type=Path, default=None, help="default: the bundled knowledge/")
 
+    commands.add_parser("run", help="run the Telegram bot (long polling); settings come from the environment")
+
     ev = commands.add_parser("eval", help="measure the matcher on question sets (default: eval/dev.yaml)")
     ev.add_argument("files", nargs="*", type=Path, help="question sets (YAML)")
     ev.add_argument("--tune", action="store_true", help="search the thresholds that fit the given error rates")
@@ -65,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args.directory)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "run":
+            return _run()
     except KnowledgeError as exc:
         print(f"The knowledge base has errors; run 'python -m bot validate':\n{exc}", file=sys.stderr)
         return 2
@@ -141,6 +145,25 @@ def _chat(args: argparse.Namespace) -> int:
         if not question.strip():
             return 0
         print("\nbot>\n" + render_match(matcher.search(question, hint), kb).text + "\n")
+
+
+def _run() -> int:
+    import logging
+
+    from bot.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request url, and the url holds the token
+    require_knowledge(settings.knowledge_dir)  # a broken knowledge base stops start-up with its errors listed
+    from bot.app import run
+
+    run(settings)
+    return 0
 
 
 def _validate(directory: Path | None) -> int:

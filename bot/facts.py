@@ -46,9 +46,14 @@ _LANG_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 # --- field types -----------------------------------------------------------------------------------------------
 
 
+MAX_ID = 48  # an id travels in button data (64 bytes at most) with a prefix and a language code
+
+
 def _check_id(value: str) -> str:
     if not _ID.match(value):
         raise ValueError("ids use lowercase letters, digits and single hyphens, e.g. 'response-ireland'")
+    if len(value) > MAX_ID:
+        raise ValueError(f"ids are at most {MAX_ID} characters (they travel in buttons)")
     return value
 
 

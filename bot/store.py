@@ -141,12 +141,14 @@ class Store:
         clock: Clock = _utcnow,
         retries: int = 3,
         retry_delay: float = 0.05,
+        busy_timeout: float = 2.0,
     ) -> Store:
+        """Open (creating and migrating as needed). ``busy_timeout``: how long one statement waits for a lock."""
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         key = key or load_key(path)
-        db = await aiosqlite.connect(str(path), timeout=2.0)
+        db = await aiosqlite.connect(str(path), timeout=busy_timeout)
         try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=NORMAL")
@@ -185,6 +187,13 @@ class Store:
     async def forget_chat(self, chat_id: int) -> bool:
         """Delete a chat's settings (the bot left the group, or an asker ran /forget)."""
         return await self._write("DELETE FROM chat_settings WHERE chat = ?", (self.hash_id("chat", chat_id),))
+
+    async def move_chat(self, old_id: int, new_id: int) -> bool:
+        """Carry a group's settings over to its new id (a group that became a supergroup)."""
+        return await self._write(
+            "UPDATE OR REPLACE chat_settings SET chat = ? WHERE chat = ?",
+            (self.hash_id("chat", new_id), self.hash_id("chat", old_id)),
+        )
 
     # --- feedback ---------------------------------------------------------------------------------------------
 

@@ -53,7 +53,9 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    return convert(text, "s2t") if _HAN.search(text) else text
+    """Traditional script in Taiwan's standard character forms (群, 裡, 為), which Hong Kong readers also read
+    without friction; OpenCC's plain ``s2t`` gives older variants (羣, 裏, 爲) that both find odd."""
+    return convert(text, "s2tw") if _HAN.search(text) else text
 
 
 def clean(text: str, limit: int | None = None) -> str:
@@ -101,7 +103,7 @@ def chinese_script(text: str) -> str | None:
     if not han:
         return None
     to_s = convert(han, "t2s")
-    to_t = convert(han, "s2t")
+    to_t = convert(han, "s2tw")
     trad = sum(1 for a, b in zip(han, to_s, strict=True) if a != b)
     simp = sum(1 for a, b in zip(han, to_t, strict=True) if a != b)
     if trad > simp:

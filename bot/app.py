@@ -1,0 +1,123 @@
+"""Wire the Telegram ``Application``: settings, rate limiter, lifecycle, handlers, command lists and jobs.
+
+``post_init`` loads the knowledge and opens the database before the first update; ``post_shutdown`` closes the
+database after the last one (python-telegram-bot runs both around ``run_polling`` and stops cleanly on SIGINT and
+SIGTERM, letting answers in flight finish).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot import handlers
+from bot.budget import Budget
+from bot.config import Settings
+from bot.i18n import t
+from bot.live import LiveKnowledge
+from bot.services import KEY, Services
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+EXPIRE_EVERY = 6 * 3600  # seconds between retention sweeps
+
+# Command lists per scope; Telegram shows them in the user's language ("zh" covers both scripts).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "private": ("start", "help", "topics", "lang", "privacy", "forget", "about"),
+    "groups": ("ask", "help", "about", "privacy"),
+    "admins": ("ask", "settings", "lang", "help", "about", "privacy"),
+}
+COMMAND_LANGUAGES = {"": "en", "zh": "zh-Hans"}
+
+
+def build_application(settings: Settings, **builder_options: Any) -> Application:  # type: ignore[type-arg]
+    """The application for these settings (not started). ``builder_options`` are for tests (e.g. timeouts)."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .base_file_url(_file_url(settings.api_url))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.rate_limit > 0:
+        builder = builder.rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.rate_limit,
+                overall_time_period=1,
+                group_max_rate=20,
+                group_time_period=60,
+                max_retries=3,
+            )
+        )
+    for name, value in builder_options.items():
+        builder = getattr(builder, name)(value)
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    app.add_handler(TypeHandler(Update, _seen), group=-1)  # runs first for every update: health bookkeeping
+    handlers.register(app)
+    return app
+
+
+def _file_url(api_url: str) -> str:
+    base = api_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+async def _seen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc: Services | None = context.application.bot_data.get(KEY)
+    if svc is not None:
+        svc.last_update = time.time()
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    settings: Settings = app.bot_data["settings"]
+    live = LiveKnowledge.load(settings.knowledge_dir)
+    store = await Store.open(settings.database, settings.hash_key)
+    app.bot_data[KEY] = Services(settings, live, store, Budget(settings.asker_budget, settings.group_budget))
+    kb = live.snapshot.kb
+    log.info("knowledge %s loaded: %d entries", kb.version, len(kb.entries))
+    await register_commands(app)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_expire, interval=EXPIRE_EVERY, first=10, name="expire")
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    svc: Services | None = app.bot_data.get(KEY)
+    if svc is not None:
+        await svc.store.close()
+        log.info("database closed")
+
+
+async def _expire(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc: Services = context.application.bot_data[KEY]
+    await svc.store.expire(svc.settings.retention_days)
+
+
+async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+    scopes = {
+        "private": BotCommandScopeAllPrivateChats(),
+        "groups": BotCommandScopeAllGroupChats(),
+        "admins": BotCommandScopeAllChatAdministrators(),
+    }
+    for scope_name, scope in scopes.items():
+        for code, lang in COMMAND_LANGUAGES.items():
+            commands = [BotCommand(c, t("cmd." + c, lang)) for c in COMMANDS[scope_name]]
+            await app.bot.set_my_commands(commands, scope=scope, language_code=code or None)
+
+
+def run(settings: Settings) -> None:
+    """Run the bot with long polling until SIGINT or SIGTERM."""
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,41 @@
+"""Flood control for incoming questions: a budget per asker and per group, in memory only.
+
+Each key (an asker, a group) may ask so many questions a minute, counted over a moving window with the ``limits``
+library. Past the budget the bot sends one short notice, then stays silent until the budget refills, so a flood
+costs one message, not hundreds. Nothing here is written to disk.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from limits import RateLimitItemPerMinute, storage, strategies
+
+
+class Verdict(enum.Enum):
+    ALLOW = "allow"
+    NOTICE = "notice"  # over budget: tell the asker once
+    SILENT = "silent"  # over budget, already told
+
+
+class Budget:
+    def __init__(self, per_asker: int, per_group: int) -> None:
+        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self._asker = RateLimitItemPerMinute(per_asker)
+        self._group = RateLimitItemPerMinute(per_group)
+        self._notified = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self._once = RateLimitItemPerMinute(1)
+
+    def check(self, user_id: int | None, group_id: int | None = None) -> Verdict:
+        """Spend one question from the asker's budget (and the group's, in a group)."""
+        asker_ok = user_id is None or self._limiter.hit(self._asker, "asker", str(user_id))
+        group_ok = group_id is None or (asker_ok and self._limiter.hit(self._group, "group", str(group_id)))
+        if asker_ok and group_ok:
+            return Verdict.ALLOW
+        # one notice a minute per chat it would be posted in: the group, or the asker's private chat
+        chat = ("group", str(group_id)) if group_id is not None else ("asker", str(user_id))
+        return Verdict.NOTICE if self._notified.hit(self._once, *chat) else Verdict.SILENT
+
+    def over_group(self, group_id: int) -> bool:
+        """Whether the group's own budget is spent (the notice then speaks of the group, not the asker)."""
+        return not self._limiter.test(self._group, "group", str(group_id))

@@ -1,0 +1,83 @@
+"""The knowledge the bot serves right now, swapped whole when moderators reload it.
+
+A ``Snapshot`` pairs a knowledge base with the matcher built for it. Handlers take ``live.snapshot`` once per
+update and use only that, so a reload in the middle of an answer cannot mix two versions. Loading runs off the event
+loop; a knowledge base that fails validation never replaces the one being served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.facts import KnowledgeBase, Report, load_knowledge
+from bot.matching import Matcher, Phrasing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    kb: KnowledgeBase
+    matcher: Matcher
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """What a reload did: the report, and the entry ids added, changed and removed (when it was applied)."""
+
+    applied: bool
+    report: Report
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def build(kb: KnowledgeBase, extra: Iterable[Phrasing] = ()) -> Snapshot:
+    return Snapshot(kb, Matcher(kb, extra))
+
+
+class LiveKnowledge:
+    """Holds the current snapshot; ``reload`` replaces it only with a valid one."""
+
+    def __init__(self, directory: Path, snapshot: Snapshot) -> None:
+        self.directory = directory
+        self._snapshot = snapshot
+
+    @classmethod
+    def load(cls, directory: Path) -> LiveKnowledge:
+        """Load at start-up; raises ``KnowledgeError`` when the files are invalid (there is nothing to fall back on)."""
+        from bot.facts import require_knowledge
+
+        return cls(directory, build(require_knowledge(directory)))
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    async def reload(self, extra: Iterable[Phrasing] = ()) -> ReloadResult:
+        """Load and check the files again in a worker thread; swap them in only if they are valid."""
+        extra = tuple(extra)
+
+        def work() -> tuple[Snapshot | None, Report]:
+            kb, report = load_knowledge(self.directory)
+            return (build(kb, extra) if kb else None), report
+
+        new, report = await asyncio.to_thread(work)
+        if new is None:
+            log.warning("knowledge reload rejected: %d error(s); still serving %s",
+                        len(report.errors), self._snapshot.kb.version)
+            return ReloadResult(False, report)
+        old = self._snapshot.kb
+        self._snapshot = new  # one reference assignment: atomic for every reader
+        before, after = old.by_id, new.kb.by_id
+        return ReloadResult(
+            True,
+            report,
+            added=tuple(sorted(set(after) - set(before))),
+            changed=tuple(sorted(i for i in set(after) & set(before) if after[i] != before[i])),
+            removed=tuple(sorted(set(before) - set(after))),
+        )

@@ -1,0 +1,18 @@
+"""Flood control: budgets per asker and per group, one notice, then silence."""
+
+from bot.budget import Budget, Verdict
+
+
+def test_an_asker_past_the_budget_gets_one_notice_then_silence() -> None:
+    b = Budget(per_asker=3, per_group=100)
+    assert [b.check(1) for _ in range(6)] == [Verdict.ALLOW] * 3 + [Verdict.NOTICE, Verdict.SILENT, Verdict.SILENT]
+    assert b.check(2) is Verdict.ALLOW  # another asker is not affected
+
+
+def test_a_group_budget_is_shared_by_its_members() -> None:
+    b = Budget(per_asker=100, per_group=4)
+    verdicts = [b.check(user, -100) for user in range(1, 8)]
+    assert verdicts[:4] == [Verdict.ALLOW] * 4
+    assert verdicts[4] is Verdict.NOTICE and set(verdicts[5:]) == {Verdict.SILENT}
+    assert b.over_group(-100) and not b.over_group(-200)
+    assert b.check(1, -200) is Verdict.ALLOW  # another group is not affected
