@@ -25,6 +25,7 @@ from bot.budget import Budget
 from bot.config import Settings
 from bot.i18n import t
 from bot.live import LiveKnowledge
+from bot.ordering import ChatOrderedProcessor
 from bot.services import KEY, Services
 from bot.store import Store
 
@@ -41,8 +42,11 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 COMMAND_LANGUAGES = {"": "en", "zh": "zh-Hans"}
 
 
-def build_application(settings: Settings, **builder_options: Any) -> Application:  # type: ignore[type-arg]
-    """The application for these settings (not started). ``builder_options`` are for tests (e.g. timeouts)."""
+def build_application(
+    settings: Settings, live: LiveKnowledge | None = None, **builder_options: Any
+) -> Application:  # type: ignore[type-arg]
+    """The application for these settings (not started). ``live``: knowledge already loaded (else ``post_init``
+    loads it). ``builder_options`` are for tests (e.g. timeouts)."""
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -50,6 +54,7 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
         .base_file_url(_file_url(settings.api_url))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .concurrent_updates(ChatOrderedProcessor())
     )
     if settings.rate_limit > 0:
         builder = builder.rate_limiter(
@@ -65,6 +70,7 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
         builder = getattr(builder, name)(value)
     app = builder.build()
     app.bot_data["settings"] = settings
+    app.bot_data["live"] = live
     app.add_handler(TypeHandler(Update, _seen), group=-1)  # runs first for every update: health bookkeeping
     handlers.register(app)
     return app
@@ -83,7 +89,7 @@ async def _seen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = app.bot_data["settings"]
-    live = LiveKnowledge.load(settings.knowledge_dir)
+    live = app.bot_data.get("live") or LiveKnowledge.load(settings.knowledge_dir)
     store = await Store.open(settings.database, settings.hash_key)
     app.bot_data[KEY] = Services(settings, live, store, Budget(settings.asker_budget, settings.group_budget))
     kb = live.snapshot.kb
@@ -117,7 +123,7 @@ async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
             await app.bot.set_my_commands(commands, scope=scope, language_code=code or None)
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, live: LiveKnowledge | None = None) -> None:
     """Run the bot with long polling until SIGINT or SIGTERM."""
-    app = build_application(settings)
+    app = build_application(settings, live)
     app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -159,10 +159,11 @@ def _run() -> int:
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request url, and the url holds the token
-    require_knowledge(settings.knowledge_dir)  # a broken knowledge base stops start-up with its errors listed
     from bot.app import run
+    from bot.live import LiveKnowledge
 
-    run(settings)
+    live = LiveKnowledge.load(settings.knowledge_dir)  # a broken knowledge base stops start-up with its errors listed
+    run(settings, live)
     return 0
 
 

@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 import regex
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from bot.facts import Entry, KnowledgeBase
@@ -35,6 +35,7 @@ _SENTENCE = regex.compile(r"(?<=[.!?。！？；;…\n])\s*|(?<=[：:])\s*(?=\S{
 LONG_TEXT = 80  # folded characters: beyond this a text is also read sentence by sentence
 _MIN_WINDOW = 12  # folded characters a sentence window needs to be worth comparing
 _MAX_WINDOWS = 24
+_WINDOW_CANDIDATES = 200  # phrasings a long text's sentences are compared with
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,6 @@ class Thresholds:
     keyword_bonus: float = 0.0  # added when the question names one of the entry's specific keywords
     keyword_entries: int = 3  # a keyword is specific when at most this many entries list it
     weight_levels: int = 4  # n-grams count 1..this many times, by how few entries use them (0: all count once)
-    order: float = 0.0  # share of the score given to character order (rapidfuzz ratio) over the n-gram overlap
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,20 @@ class Matcher:
             seen.add((owner, key))
             folded.append((owner, key))
         folded.sort(key=lambda r: r[0])  # grouped by entry, for the per-entry maximum
-        self._texts = [key for _, key in folded]
+        self.phrasings: tuple[str, ...] = tuple(key for _, key in folded)  # folded, in index order
         grams = [(owner, features(key)) for owner, key in folded]
         self._weights = _weights(grams, len(kb.entries), self.thresholds.weight_levels)
         self._vocab: dict[str, int] = {}
         self._grams = [self._encode(g, grow=True) for _, g in grams]
         self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
+        # Phrasings by script: a question is compared only with phrasings sharing a script with it (a Chinese
+        # question shares nothing but digits with an English phrasing), which halves the work and changes no result.
+        scripts = [_scripts(key) for _, key in folded]
+        self._by_script: dict[tuple[bool, bool], tuple[np.ndarray, list[str]]] = {}
+        for want in ((True, False), (False, True)):
+            rows = np.array([i for i, have in enumerate(scripts) if (have[0] and want[0]) or (have[1] and want[1])],
+                            dtype=np.intp)
+            self._by_script[want] = (rows, [self._grams[i] for i in rows])
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
@@ -150,6 +158,12 @@ class Matcher:
                 users[k] = users.get(k, 0) + 1
         limit = self.thresholds.keyword_entries
         self._keywords = [tuple(sorted(k for k in ks if users[k] <= limit)) for ks in keywords]
+
+    @staticmethod
+    def _common(queries: list[str], choices: list[str], lengths: np.ndarray) -> np.ndarray:
+        """For each query and choice, the size of their common multiset of weighted n-grams (one cdist call)."""
+        distance = process.cdist(queries, choices, scorer=Indel.distance, dtype=np.int32)
+        return (lengths[None, :] + np.array([len(q) for q in queries], dtype=np.float32)[:, None] - distance) / 2
 
     def _encode(self, grams: Sequence[str], grow: bool = False) -> str:
         """N-grams as a sorted string of code points, one per n-gram id, each repeated as often as it weighs.
@@ -184,16 +198,29 @@ class Matcher:
         out = np.zeros(len(self.kb.entries), dtype=np.float32)
         if not folded or not self._grams:
             return out
-        texts = [folded, *_windows(question, folded)]
-        queries = [self._encode(features(f)) for f in texts]
-        distance = process.cdist(queries, self._grams, scorer=Indel.distance, dtype=np.int32)
-        total = self._lengths[None, :] + np.array([len(q) for q in queries], dtype=np.float32)[:, None]
-        dice = (total - distance) / total  # 2*|common| / (|q| + |p|)
-        w = self.thresholds.order
-        if w:
-            ratio = process.cdist(texts, self._texts, scorer=fuzz.ratio, dtype=np.float32) / 100
-            dice = (1 - w) * dice + w * ratio
-        dice = dice.max(axis=0)  # the best window
+        query = self._encode(features(folded))
+        subset = self._by_script.get(_scripts(folded))
+        if subset is None:  # both scripts, or neither (digits only): every phrasing
+            common = self._common([query], self._grams, self._lengths)[0]
+        else:
+            rows, grams = subset
+            common = np.zeros(len(self._grams), dtype=np.float32)
+            common[rows] = self._common([query], grams, self._lengths[rows])[0]
+        dice = 2 * common / (self._lengths + len(query))  # 2*|common| / (|q| + |p|)
+        windows = _windows(question, folded)
+        if windows:
+            # A forwarded text: its sentences are compared only with the phrasings the whole text contains most
+            # of, so the cost stays flat however many phrasings there are.
+            containment = common / self._lengths
+            if len(containment) > _WINDOW_CANDIDATES:
+                top = np.argpartition(-containment, _WINDOW_CANDIDATES)[:_WINDOW_CANDIDATES]
+            else:
+                top = np.arange(len(containment))
+            queries = [self._encode(features(w)) for w in windows]
+            lengths = self._lengths[top]
+            best = self._common(queries, [self._grams[i] for i in top], lengths)
+            best = (2 * best / (lengths[None, :] + np.array([len(q) for q in queries])[:, None])).max(axis=0)
+            dice[top] = np.maximum(dice[top], best)
         out[self._group_entries] = np.maximum.reduceat(dice, self._group_starts)
         bonus = self.thresholds.keyword_bonus
         if bonus:
@@ -247,6 +274,14 @@ def confidence(best: float, second: float, thresholds: Thresholds) -> float:
     share words): then the question is ambiguous, and a "did you mean" choice is better than a guess.
     """
     return best + thresholds.margin * (best - second)
+
+
+_LATIN = regex.compile(r"[\p{L}--\p{Han}]", regex.V1)
+
+
+def _scripts(folded: str) -> tuple[bool, bool]:
+    """Whether a folded text has Chinese characters, and whether it has letters of other scripts."""
+    return bool(_HAN_RUN.search(folded)), bool(_LATIN.search(folded))
 
 
 def _windows(question: str, folded: str) -> list[str]:

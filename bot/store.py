@@ -84,6 +84,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+_CACHE_LIMIT = 100_000  # chats whose default settings are remembered (chats with settings are always kept)
+
 UNANSWERED = ""  # the entry id daily counts use for questions that got no answer
 
 
@@ -131,6 +133,7 @@ class Store:
         self._retries = retries
         self._retry_delay = retry_delay
         self._lock = asyncio.Lock()
+        self._settings: dict[int, ChatSettings] = {}  # chat id -> settings: read on every update, so kept in memory
         self.dropped = 0  # writes given up after retries (a locked, read-only or full database)
 
     @classmethod
@@ -171,12 +174,19 @@ class Store:
     # --- settings ---------------------------------------------------------------------------------------------
 
     async def chat_settings(self, chat_id: int) -> ChatSettings:
+        cached = self._settings.get(chat_id)
+        if cached is not None:
+            return cached
         row = await self._read(
             "SELECT lang, auto_reply FROM chat_settings WHERE chat = ?", (self.hash_id("chat", chat_id),), one=True
         )
-        return ChatSettings(row[0], bool(row[1])) if row else ChatSettings()
+        settings = ChatSettings(row[0], bool(row[1])) if row else ChatSettings()
+        if row is not None or len(self._settings) < _CACHE_LIMIT:
+            self._settings[chat_id] = settings
+        return settings
 
     async def set_chat_settings(self, chat_id: int, settings: ChatSettings) -> bool:
+        self._settings[chat_id] = settings  # memory first: the chat gets its setting even if the disk refuses
         return await self._write(
             "INSERT INTO chat_settings (chat, lang, auto_reply, updated) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (chat) DO UPDATE SET lang = excluded.lang, auto_reply = excluded.auto_reply, "
@@ -186,10 +196,14 @@ class Store:
 
     async def forget_chat(self, chat_id: int) -> bool:
         """Delete a chat's settings (the bot left the group, or an asker ran /forget)."""
+        self._settings.pop(chat_id, None)
         return await self._write("DELETE FROM chat_settings WHERE chat = ?", (self.hash_id("chat", chat_id),))
 
     async def move_chat(self, old_id: int, new_id: int) -> bool:
         """Carry a group's settings over to its new id (a group that became a supergroup)."""
+        moved = self._settings.pop(old_id, None)
+        if moved is not None:
+            self._settings[new_id] = moved
         return await self._write(
             "UPDATE OR REPLACE chat_settings SET chat = ? WHERE chat = ?",
             (self.hash_id("chat", new_id), self.hash_id("chat", old_id)),
@@ -275,7 +289,7 @@ class Store:
         """Delete rows older than the retention period."""
         cutoff = self._clock() - dt.timedelta(days=retention_days)
         stamp, day = cutoff.isoformat(), cutoff.date().isoformat()
-        return await self._write_many(
+        ok = await self._write_many(
             [
                 ("DELETE FROM votes WHERE updated < ?", (stamp,)),
                 ("DELETE FROM unanswered WHERE last_seen < ?", (stamp,)),
@@ -284,6 +298,8 @@ class Store:
                 ("DELETE FROM chat_settings WHERE updated < ? AND auto_reply = 0 AND lang IS NULL", (stamp,)),
             ]
         )
+        self._settings.clear()  # settings rows may have expired: read them again on demand
+        return ok
 
     async def healthy(self) -> bool:
         """The database answers and accepts a write."""
