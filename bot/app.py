@@ -7,7 +7,11 @@ SIGTERM, letting answers in flight finish).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import logging
+import signal
 import time
 from typing import Any
 
@@ -23,8 +27,10 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot import handlers
 from bot.budget import Budget
 from bot.config import Settings
+from bot.handlers import moderation
 from bot.i18n import t
 from bot.live import LiveKnowledge
+from bot.matching import Phrasing
 from bot.ordering import ChatOrderedProcessor
 from bot.services import KEY, Services
 from bot.store import Store
@@ -34,6 +40,7 @@ log = logging.getLogger(__name__)
 EXPIRE_EVERY = 6 * 3600  # seconds between retention sweeps
 
 # Command lists per scope; Telegram shows them in the user's language ("zh" covers both scripts).
+# (Moderators' commands are not listed: they are answered as unknown commands for everyone else.)
 COMMANDS: dict[str, tuple[str, ...]] = {
     "private": ("start", "help", "topics", "lang", "privacy", "forget", "about"),
     "groups": ("ask", "help", "about", "privacy"),
@@ -91,12 +98,38 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = app.bot_data["settings"]
     live = app.bot_data.get("live") or LiveKnowledge.load(settings.knowledge_dir)
     store = await Store.open(settings.database, settings.hash_key)
-    app.bot_data[KEY] = Services(settings, live, store, Budget(settings.asker_budget, settings.group_budget))
+    svc = Services(settings, live, store, Budget(settings.asker_budget, settings.group_budget))
+    app.bot_data[KEY] = svc
+    attached = [Phrasing(entry, text, lang) for _, entry, text, lang in await store.phrasings()]
+    if attached:
+        await live.rebuild(attached)
     kb = live.snapshot.kb
-    log.info("knowledge %s loaded: %d entries", kb.version, len(kb.entries))
+    log.info("knowledge %s loaded: %d entries, %d attached phrasings", kb.version, len(kb.entries), len(attached))
     await register_commands(app)
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(_expire, interval=EXPIRE_EVERY, first=10, name="expire")
+    _reload_on_sighup(svc)
+    jobs = app.job_queue
+    if jobs is not None:
+        jobs.run_repeating(_expire, interval=EXPIRE_EVERY, first=10, name="expire")
+        if settings.moderator_chat is not None:
+            jobs.run_daily(moderation.digest, dt.time(settings.digest_hour, tzinfo=dt.UTC), name="digest")
+        if settings.knowledge_watch > 0:
+            jobs.run_repeating(moderation.watch, interval=settings.knowledge_watch, first=0, name="watch")
+
+
+def _reload_on_sighup(svc: Services) -> None:
+    """SIGHUP reloads the knowledge (as /reload does), where the platform has it."""
+    loop = asyncio.get_running_loop()
+
+    def reload() -> None:
+        task = loop.create_task(moderation.reload_knowledge(svc))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    with contextlib.suppress(NotImplementedError, AttributeError, RuntimeError):
+        loop.add_signal_handler(signal.SIGHUP, reload)
+
+
+_background: set[asyncio.Task[Any]] = set()  # tasks started by signals, kept referenced until they finish
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

@@ -53,6 +53,29 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--max-oos", type=float, default=0.03, help="share of out-of-scope questions answered allowed")
     ev.add_argument("--quiet", action="store_true", help="print the table only, not each miss")
     knowledge_option(ev)
+
+    def base_url_option(p: argparse.ArgumentParser) -> None:
+        from bot.site import DEFAULT_BASE_URL
+
+        p.add_argument("--base-url", metavar="URL", default=None,
+                       help=f"where the site is published, for page links (default: the placeholder {DEFAULT_BASE_URL}"
+                            " and a reminder to set it)")
+
+    export = commands.add_parser("export", help="export the knowledge base: ClaimReview JSON-LD, JSON or CSV")
+    export.add_argument("--format", required=True, choices=("claimreview", "json", "csv"),
+                        help="claimreview: schema.org ClaimReview per claim; json: everything; csv: entry x language")
+    export.add_argument("--out", metavar="FILE", type=Path, default=None, help="write to FILE (default: stdout)")
+    knowledge_option(export)
+    base_url_option(export)
+
+    site = commands.add_parser("site", help="build the static website (every language, with in-browser search)")
+    site.add_argument("out_dir", metavar="OUT_DIR", type=Path, help="a new or empty directory, or an earlier build")
+    knowledge_option(site)
+    base_url_option(site)
+
+    diff = commands.add_parser("diff", help="what an edit changes, entry by entry (two knowledge directories)")
+    diff.add_argument("old", metavar="OLD_DIR", type=Path)
+    diff.add_argument("new", metavar="NEW_DIR", type=Path)
     return parser
 
 
@@ -69,6 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         if args.command == "run":
             return _run()
+        if args.command == "export":
+            return _export(args)
+        if args.command == "site":
+            return _site(args)
+        if args.command == "diff":
+            return _diff(args.old, args.new)
     except KnowledgeError as exc:
         print(f"The knowledge base has errors; run 'python -m bot validate':\n{exc}", file=sys.stderr)
         return 2
@@ -212,4 +241,65 @@ def _eval(args: argparse.Namespace) -> int:
     if failed:
         print("FAILED: " + "; ".join(failed))
         return 1
+    return 0
+
+
+def _base_url(option: str | None) -> str:
+    from bot.site import DEFAULT_BASE_URL
+
+    if option:
+        return option
+    print(f"note: page links use the placeholder {DEFAULT_BASE_URL}; pass --base-url with the published address",
+          file=sys.stderr)
+    return DEFAULT_BASE_URL
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.export import export
+
+    kb = require_knowledge(_knowledge_dir(args.knowledge))
+    text = export(kb, args.format, _base_url(args.base_url))
+    if args.out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))  # bytes: UTF-8 whatever the locale, CSV's CRLF kept as is
+        sys.stdout.buffer.flush()
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(text.encode("utf-8"))
+        print(f"wrote {args.out} ({args.format}, knowledge base {kb.version})", file=sys.stderr)
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    from bot.site import SiteError, build_site
+
+    kb = require_knowledge(_knowledge_dir(args.knowledge))
+    try:
+        files = build_site(kb, args.out_dir, _base_url(args.base_url))
+    except SiteError as exc:
+        print(f"Cannot build the site: {exc}", file=sys.stderr)
+        return 2
+    index = (args.out_dir / "index.html").resolve()
+    print(f"wrote {len(files)} files for {len(kb.entries)} entries in {', '.join(languages.SUPPORTED)} "
+          f"(knowledge base {kb.version}); open {index.as_uri()}")
+    return 0
+
+
+def _diff(old_dir: Path, new_dir: Path) -> int:
+    from bot.diff import diff_knowledge, format_diff
+
+    loaded = []
+    failed = False
+    for directory in (old_dir, new_dir):
+        kb, report = load_knowledge(directory)
+        if kb is None:
+            failed = True
+            print(f"{directory} is not a valid knowledge base ({len(report.errors)} error(s)):", file=sys.stderr)
+            for problem in report.errors:
+                print(f"  {problem}", file=sys.stderr)
+        loaded.append(kb)
+    old, new = loaded
+    if failed or old is None or new is None:
+        return 2
+    print(format_diff(diff_knowledge(old, new), old, new), end="")
     return 0

@@ -28,6 +28,7 @@ class Settings:
     database: Path = Path("data") / "bot.sqlite3"
     knowledge_dir: Path = DEFAULT_DIR
     moderators: frozenset[int] = field(default_factory=frozenset)
+    moderator_chat: int | None = None  # every member of this group is a moderator too; the daily digest goes there
     rate_limit: float = 30.0  # outgoing messages per second overall; 0 turns the limiter off
     asker_budget: int = 10  # questions per asker per minute
     group_budget: int = 20  # questions per group per minute
@@ -35,6 +36,8 @@ class Settings:
     hash_key: bytes | None = None  # None: a key file beside the database
     auto_reply_cooldown: int = 300  # seconds between two unrequested answers in one group
     log_level: str = "INFO"
+    knowledge_watch: int = 0  # seconds between checks of KNOWLEDGE_DIR for edits (0: reload only on request)
+    digest_hour: int = 8  # UTC hour of the daily digest to the moderators' group
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,12 +56,16 @@ class Settings:
         key = env.get("HASH_KEY", "").strip()
         if key and len(key) < 32:
             raise ConfigError("HASH_KEY must be at least 32 characters (e.g. the output of: openssl rand -hex 32)")
+        digest_hour = _number(env, "DIGEST_HOUR", 8, int)
+        if digest_hour > 23:
+            raise ConfigError(f"DIGEST_HOUR must be an hour from 0 to 23, not {digest_hour}")
         return cls(
             token=token,
             api_url=api_url,
             database=Path(env.get("DATABASE_PATH", "").strip() or cls.database),
             knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or DEFAULT_DIR),
             moderators=_ids(env.get("MODERATOR_IDS", "")),
+            moderator_chat=_chat_id(env.get("MODERATOR_CHAT_ID", "")),
             rate_limit=_number(env, "TELEGRAM_RATE_LIMIT", 30.0, float),
             asker_budget=_number(env, "ASKER_QUESTIONS_PER_MINUTE", 10, int, minimum=1),
             group_budget=_number(env, "GROUP_QUESTIONS_PER_MINUTE", 20, int, minimum=1),
@@ -66,6 +73,8 @@ class Settings:
             hash_key=key.encode() if key else None,
             auto_reply_cooldown=_number(env, "AUTO_REPLY_COOLDOWN", 300, int),
             log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            knowledge_watch=_number(env, "KNOWLEDGE_WATCH", 0, int),
+            digest_hour=digest_hour,
         )
 
 
@@ -78,6 +87,15 @@ def _ids(raw: str) -> frozenset[int]:
             raise ConfigError(f"MODERATOR_IDS must be Telegram user ids separated by commas; {part!r} is not a number")
         ids.add(int(part))
     return frozenset(ids)
+
+
+def _chat_id(raw: str) -> int | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.lstrip("-").isdigit():
+        raise ConfigError(f"MODERATOR_CHAT_ID must be a Telegram chat id (such as -1001234567890), not {raw!r}")
+    return int(raw)
 
 
 _N = TypeVar("_N", int, float)

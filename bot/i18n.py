@@ -154,6 +154,19 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "/settings is for group admins, in their group. Here, use /lang.",
         "zh-Hans": "/settings 供群管理员在群内使用。在这里请用 /lang。",
     },
+    "btn.notify": {"en": "🔔 Tell me when it is answered", "zh-Hans": "🔔 有答案时通知我"},
+    "notify_ok": {
+        "en": "I will send you the answer once, when a moderator adds it, then forget this request. /forget cancels it.",
+        "zh-Hans": "核查员补充答案后，我会把答案发给你一次，然后删除这个请求。发送 /forget 可以取消。",
+    },
+    "notified": {
+        "en": "A moderator has answered a question you asked:",
+        "zh-Hans": "你之前问的问题，核查员已经补充了答案：",
+    },
+    "unknown_command": {
+        "en": "Sorry, I do not know that command. /help lists what I can do.",
+        "zh-Hans": "抱歉，我不认识这个命令。发送 /help 查看我能做什么。",
+    },
     "not_found": {"en": "That entry no longer exists.", "zh-Hans": "该条目已不存在。"},
     "not_understood": {"en": "Sorry, I did not understand that.", "zh-Hans": "抱歉，我没看懂。"},
     "cmd.start": {"en": "Start and see examples", "zh-Hans": "开始，查看示例"},

@@ -46,6 +46,7 @@ class LiveKnowledge:
     def __init__(self, directory: Path, snapshot: Snapshot) -> None:
         self.directory = directory
         self._snapshot = snapshot
+        self._changing = asyncio.Lock()  # one reload or rebuild at a time, so none undoes another
 
     @classmethod
     def load(cls, directory: Path) -> LiveKnowledge:
@@ -58,6 +59,17 @@ class LiveKnowledge:
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
+    async def rebuild(self, extra: Iterable[Phrasing]) -> None:
+        """Same knowledge, new phrasings attached by moderators: a new matcher, swapped in whole."""
+        extra = tuple(extra)
+        async with self._changing:
+            self._snapshot = await asyncio.to_thread(build, self._snapshot.kb, extra)
+
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        """Names, sizes and modification times of the knowledge files: cheap to compare, to notice edits."""
+        files = sorted(p for p in self.directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
     async def reload(self, extra: Iterable[Phrasing] = ()) -> ReloadResult:
         """Load and check the files again in a worker thread; swap them in only if they are valid."""
         extra = tuple(extra)
@@ -66,7 +78,10 @@ class LiveKnowledge:
             kb, report = load_knowledge(self.directory)
             return (build(kb, extra) if kb else None), report
 
-        new, report = await asyncio.to_thread(work)
+        async with self._changing:
+            return self._swap(*await asyncio.to_thread(work))
+
+    def _swap(self, new: Snapshot | None, report: Report) -> ReloadResult:
         if new is None:
             log.warning("knowledge reload rejected: %d error(s); still serving %s",
                         len(report.errors), self._snapshot.kb.version)

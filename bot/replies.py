@@ -61,6 +61,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("topic", re.compile(rf"T:(?P<id>{_ID}):(?P<page>\d{{1,3}})")),
     ("lang", re.compile(rf"l:(?P<value>{_LANG})")),
     ("group", re.compile(rf"g:(?P<value>auto-on|auto-off|lang-(?:{_LANG}))")),
+    ("notify", re.compile(r"n:(?P<page>\d{1,9})")),
+    ("review", re.compile(r"u(?P<value>[ad]):(?P<page>\d{1,9})")),  # moderators: attach menu, dismiss
+    ("attach", re.compile(rf"uA:(?P<page>\d{{1,9}}):(?P<id>{_ID})")),  # moderators: attach to this entry
 )
 
 
@@ -107,16 +110,23 @@ def share_query(entry_id: str) -> str:
     return f"={entry_id}"
 
 
-def match_reply(match: Match, kb: KnowledgeBase, *, recorded: bool = False) -> Reply:
-    """The reply to a question: the answer, "did you mean" buttons, or a plain "no answer"."""
+def match_reply(match: Match, kb: KnowledgeBase, *, question_id: int | None = None) -> Reply:
+    """The reply to a question: the answer, "did you mean" buttons, or a plain "no answer".
+
+    ``question_id``: the question was recorded for the moderators under this number; the reply says so and offers
+    to notify the asker when it is answered.
+    """
     if match.best is not None:
         return answer_reply(match.best.entry, kb, match.lang)
-    card = render_match(match, kb, recorded=recorded)
+    card = render_match(match, kb, recorded=question_id is not None)
     if match.status == "uncertain":
         rows = tuple((Button(_short(c.entry.text("title", match.lang)), _data(f"e:{c.entry.id}:{match.lang}")),)
                      for c in match.alternatives)
         return Reply(card.html, rows, card.text)
-    return Reply(card.html, ((Button("/topics", _data("t:0")),),), card.text)
+    rows: list[tuple[Button, ...]] = [(Button("/topics", _data("t:0")),)]
+    if question_id is not None:
+        rows.insert(0, (Button(t("btn.notify", match.lang), _data(f"n:{question_id}")),))
+    return Reply(card.html, tuple(rows), card.text)
 
 
 def group_reply(entry: Entry, kb: KnowledgeBase, lang: str, bot_username: str) -> Reply:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.live import LiveKnowledge
 from bot.store import Store
 
 KEY = "services"
+ASKED_MEMORY = 5000
 
 #: Entries offered as example questions on /start.
 EXAMPLES = ("what-are-overseas-police-stations", "claim-stations-do-not-exist", "safety-if-contacted")
@@ -30,6 +32,20 @@ class Services:
     examples: tuple[str, ...] = EXAMPLES
     last_update: float = field(default_factory=time.time)  # when an update last arrived (for health checks)
     last_auto_reply: dict[int, float] = field(default_factory=dict)  # group id -> monotonic time
+    # which question each recent answer card answered, so a "not helpful" vote can show moderators the question;
+    # in memory only, the newest few thousand
+    _asked: OrderedDict[tuple[int, int], tuple[str, str]] = field(default_factory=OrderedDict)
+
+    def remember_question(self, chat_id: int, message_id: int, question: str, lang: str) -> None:
+        self._asked[(chat_id, message_id)] = (question, lang)
+        while len(self._asked) > ASKED_MEMORY:
+            self._asked.popitem(last=False)
+
+    def asked_question(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
+        return self._asked.get((chat_id, message_id))
+
+    def is_moderator_id(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.moderators
 
 
 def services(context: Any) -> Services:

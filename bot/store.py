@@ -5,7 +5,10 @@ What is kept, and nothing more (``/privacy`` and the README say the same):
 - feedback votes: one per asker and entry, the asker as a keyed hash (HMAC-SHA256) whose key is not in the database;
 - unanswered questions: the text, its language, how often and when first and last asked, with no asker;
 - per-entry and per-language daily counts;
-- the moderators' audit log (the moderator as a keyed hash).
+- the moderators' audit log (the moderator as a keyed hash);
+- phrasings moderators attached to entries, and answers flagged "not helpful" with the question that led to them;
+- "notify me" requests: the chat to notify, encrypted (AES-GCM) with a key derived from the one outside the database,
+  deleted once the answer is sent or after the retention period.
 Telegram user ids, usernames and names are never written. Rows older than the retention period are deleted by
 ``expire``. Schema changes are numbered migrations applied at start-up; the database runs in WAL mode.
 
@@ -29,6 +32,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bot.text import clean, fold
 
@@ -82,6 +87,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_at ON audit (at);
     """,
+    # 2: moderators' tools: phrasings attached to entries, flagged answers, unanswered status, notifications
+    """
+    ALTER TABLE unanswered ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+    CREATE TABLE phrasings (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        added TEXT NOT NULL,
+        exported INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (entry_id, text)
+    );
+    CREATE TABLE flags (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX flags_at ON flags (at);
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY,
+        question INTEGER NOT NULL,
+        chat BLOB NOT NULL,
+        lang TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX subscriptions_question ON subscriptions (question);
+    """,
 )
 
 _CACHE_LIMIT = 100_000  # chats whose default settings are remembered (chats with settings are always kept)
@@ -97,11 +131,40 @@ class ChatSettings:
 
 @dataclass(frozen=True)
 class Unanswered:
+    id: int
     text: str
     lang: str
     count: int
     first_seen: str
     last_seen: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    entry_id: str
+    question: str
+    lang: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts over a period, for /stats and ``python -m bot stats``."""
+
+    days: int
+    per_day: tuple[tuple[str, int, int], ...]  # (day, questions, answered)
+    top_entries: tuple[tuple[str, int], ...]
+    languages: tuple[tuple[str, int], ...]
+    helpful: int
+    not_helpful: int
+
+    @property
+    def questions(self) -> int:
+        return sum(n for _, n, _ in self.per_day)
+
+    @property
+    def answered(self) -> int:
+        return sum(a for _, _, a in self.per_day)
 
 
 def _utcnow() -> dt.datetime:
@@ -129,6 +192,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, key: bytes, clock: Clock, retries: int, retry_delay: float) -> None:
         self._db = db
         self._key = key
+        self._cipher_key = hmac.new(key, b"subscriptions", hashlib.sha256).digest()  # AES-256 key, derived
         self._clock = clock
         self._retries = retries
         self._retry_delay = retry_delay
@@ -229,34 +293,61 @@ class Store:
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def forget_user(self, user_id: int) -> bool:
-        """Delete everything tied to this asker: their votes and their private chat's settings."""
+        """Delete everything tied to this asker: votes, their private chat's settings, notification requests."""
         asker = self.hash_id("user", user_id)
         ok = await self._write("DELETE FROM votes WHERE asker = ?", (asker,))
-        return await self.forget_chat(user_id) and ok  # a private chat's id is the user's id
+        rows = await self._read("SELECT id, chat FROM subscriptions", ()) or []
+        mine = [r[0] for r in rows if self._open(r[1]) == user_id]  # a private chat's id is the user's id
+        if mine:
+            ok = await self._write(f"DELETE FROM subscriptions WHERE id IN ({','.join('?' * len(mine))})",
+                                   tuple(mine)) and ok
+        return await self.forget_chat(user_id) and ok
 
     # --- questions --------------------------------------------------------------------------------------------
 
-    async def record_unanswered(self, question: str, lang: str) -> bool:
-        """Count a question nobody could answer (its text and language only; never who asked)."""
+    async def record_unanswered(self, question: str, lang: str) -> int | None:
+        """Count a question nobody could answer (its text and language only; never who asked).
+
+        Returns the question's number (for "notify me"), or None when nothing was recorded.
+        """
         text = clean(question, MAX_QUESTION_CHARS)
         key = fold(text)[:MAX_QUESTION_CHARS]
         if not key:
-            return False
+            return None
         now = self._now()
-        return await self._write(
+        ok = await self._write(
             "INSERT INTO unanswered (key, text, lang, count, first_seen, last_seen) VALUES (?, ?, ?, 1, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen",
+            "ON CONFLICT (key) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, status = 'open'",
             (key, text, lang, now, now),
         )
+        if not ok:
+            return None
+        row = await self._read("SELECT rowid FROM unanswered WHERE key = ?", (key,), one=True)
+        return int(row[0]) if row else None
 
-    async def unanswered(self, days: int = 7, limit: int = 50) -> list[Unanswered]:
+    async def unanswered(self, days: int = 7, limit: int = 200, status: str = "open") -> list[Unanswered]:
         since = (self._clock() - dt.timedelta(days=days)).isoformat()
         rows = await self._read(
-            "SELECT text, lang, count, first_seen, last_seen FROM unanswered WHERE last_seen >= ? "
-            "ORDER BY count DESC, last_seen DESC LIMIT ?",
-            (since, limit),
+            "SELECT rowid, text, lang, count, first_seen, last_seen FROM unanswered WHERE last_seen >= ? "
+            "AND status = ? ORDER BY count DESC, last_seen DESC LIMIT ?",
+            (since, status, limit),
         )
         return [Unanswered(*r) for r in rows or ()]
+
+    async def unanswered_by_id(self, ids: list[int]) -> list[Unanswered]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = await self._read(
+            f"SELECT rowid, text, lang, count, first_seen, last_seen FROM unanswered WHERE rowid IN ({marks})",
+            tuple(ids),
+        )
+        return [Unanswered(*r) for r in rows or ()]
+
+    async def close_unanswered(self, ids: list[int], status: str) -> bool:
+        """Mark questions as attached to an entry, or dismissed: they leave /unanswered."""
+        marks = ",".join("?" * len(ids))
+        return await self._write(f"UPDATE unanswered SET status = ? WHERE rowid IN ({marks})", (status, *ids))
 
     async def count_question(self, entry_id: str | None, lang: str) -> bool:
         """Add one to today's count for an entry (or for unanswered questions) in a language."""
@@ -274,6 +365,114 @@ class Store:
             (since, UNANSWERED, limit),
         )
         return [(r[0], int(r[1])) for r in rows or ()]
+
+    # --- flagged answers -------------------------------------------------------------------------------------
+
+    async def flag(self, entry_id: str, question: str, lang: str) -> bool:
+        """An answer marked "not helpful", with the question that led to it (never who asked)."""
+        return await self._write(
+            "INSERT INTO flags (entry_id, question, lang, at) VALUES (?, ?, ?, ?)",
+            (entry_id, clean(question, MAX_QUESTION_CHARS), lang, self._now()),
+        )
+
+    async def flags(self, days: int = 30, limit: int = 100) -> list[Flag]:
+        since = (self._clock() - dt.timedelta(days=days)).isoformat()
+        rows = await self._read(
+            "SELECT entry_id, question, lang, at FROM flags WHERE at >= ? ORDER BY at DESC LIMIT ?", (since, limit)
+        )
+        return [Flag(*r) for r in rows or ()]
+
+    # --- phrasings added by moderators ------------------------------------------------------------------------
+
+    async def add_phrasings(self, entry_id: str, texts: list[tuple[str, str]]) -> bool:
+        """Attach question phrasings ``(text, lang)`` to an entry; they take effect in the matcher at once."""
+        now = self._now()
+        return await self._write_many(
+            [
+                ("INSERT OR IGNORE INTO phrasings (entry_id, text, lang, added) VALUES (?, ?, ?, ?)",
+                 (entry_id, clean(text, MAX_QUESTION_CHARS), lang, now))
+                for text, lang in texts
+            ]
+        )
+
+    async def phrasings(self, include_exported: bool = True) -> list[tuple[int, str, str, str]]:
+        """(id, entry id, text, lang) of every attached phrasing."""
+        rows = await self._read(
+            "SELECT id, entry_id, text, lang FROM phrasings"
+            + ("" if include_exported else " WHERE exported = 0")
+            + " ORDER BY id",
+            (),
+        )
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows or ()]
+
+    async def mark_exported(self, ids: list[int]) -> bool:
+        marks = ",".join("?" * len(ids))
+        return await self._write(f"UPDATE phrasings SET exported = 1 WHERE id IN ({marks})", tuple(ids))
+
+    # --- notifications ----------------------------------------------------------------------------------------
+
+    async def subscribe(self, question_id: int, chat_id: int, lang: str) -> bool:
+        """Remember to send the answer to this chat once a moderator answers the question. The chat id is
+        encrypted with the key kept outside the database, and deleted once used or after the retention period."""
+        return await self._write(
+            "INSERT INTO subscriptions (question, chat, lang, created) VALUES (?, ?, ?, ?)",
+            (question_id, self._seal(chat_id), lang, self._now()),
+        )
+
+    async def take_subscriptions(self, question_ids: list[int]) -> list[tuple[int, str]]:
+        """The (chat id, language) waiting for these questions; they are deleted as they are handed out."""
+        if not question_ids:
+            return []
+        marks = ",".join("?" * len(question_ids))
+        rows = await self._read(
+            f"SELECT id, chat, lang FROM subscriptions WHERE question IN ({marks})", tuple(question_ids)
+        )
+        if not rows:
+            return []
+        await self._write(f"DELETE FROM subscriptions WHERE id IN ({','.join('?' * len(rows))})",
+                          tuple(r[0] for r in rows))
+        out = []
+        for _, sealed, lang in rows:
+            chat = self._open(sealed)
+            if chat is not None:
+                out.append((chat, lang))
+        return out
+
+    def _seal(self, value: int) -> bytes:
+        nonce = secrets.token_bytes(12)
+        return nonce + AESGCM(self._cipher_key).encrypt(nonce, str(value).encode(), b"chat")
+
+    def _open(self, sealed: bytes) -> int | None:
+        try:
+            return int(AESGCM(self._cipher_key).decrypt(sealed[:12], sealed[12:], b"chat"))
+        except (InvalidTag, ValueError):
+            return None  # sealed under another key: useless, and dropped
+
+    # --- statistics -------------------------------------------------------------------------------------------
+
+    async def stats(self, days: int) -> Stats:
+        since = (self._clock().date() - dt.timedelta(days=days - 1)).isoformat()
+        per_day = await self._read(
+            "SELECT day, SUM(count), SUM(CASE WHEN entry_id != ? THEN count ELSE 0 END) FROM daily_counts "
+            "WHERE day >= ? GROUP BY day ORDER BY day",
+            (UNANSWERED, since),
+        )
+        langs = await self._read(
+            "SELECT lang, SUM(count) AS n FROM daily_counts WHERE day >= ? GROUP BY lang ORDER BY n DESC", (since,)
+        )
+        votes = await self._read(
+            "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM votes WHERE updated >= ?",
+            (since,),
+            one=True,
+        )
+        return Stats(
+            days,
+            tuple((r[0], int(r[1]), int(r[2])) for r in per_day or ()),
+            tuple(await self.top_entries(days=days)),
+            tuple((r[0], int(r[1])) for r in langs or ()),
+            int(votes[0]) if votes else 0,
+            int(votes[1]) if votes else 0,
+        )
 
     # --- moderators -------------------------------------------------------------------------------------------
 
@@ -295,6 +494,8 @@ class Store:
                 ("DELETE FROM unanswered WHERE last_seen < ?", (stamp,)),
                 ("DELETE FROM daily_counts WHERE day < ?", (day,)),
                 ("DELETE FROM audit WHERE at < ?", (stamp,)),
+                ("DELETE FROM flags WHERE at < ?", (stamp,)),
+                ("DELETE FROM subscriptions WHERE created < ?", (stamp,)),
                 ("DELETE FROM chat_settings WHERE updated < ? AND auto_reply = 0 AND lang IS NULL", (stamp,)),
             ]
         )

@@ -168,7 +168,8 @@ async def test_media_without_text_gets_an_explanation(bot: Bot) -> None:
 async def test_unanswerable_question_is_said_plainly_and_recorded_without_the_asker(bot: Bot) -> None:
     r = await bot.reply_to(bot.api.private_message(ALICE, "What is the weather like in Lisbon tomorrow?",
                                                    first_name="Alice", username="alice_w"))
-    assert "no checked answer" in r.text and "recorded" in r.text and buttons(r) == ["t:0"]
+    assert "no checked answer" in r.text and "recorded" in r.text
+    assert buttons(r)[0].startswith("n:") and buttons(r)[1] == "t:0"
     rows = sqlite3.connect(bot.db).execute("SELECT text, lang, count FROM unanswered").fetchall()
     assert rows == [("What is the weather like in Lisbon tomorrow?", "en", 1)]
 

@@ -33,6 +33,17 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     ]
 
 
+def unknown_command_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Registered last: any command nothing else took (in a group, silence: it may be another bot's)."""
+    return [MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, on_unknown_command)]
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    if chat is not None and not is_group(chat):
+        await send(chat, text_reply("unknown_command", await ui_lang(update, services(context))))
+
+
 async def start(update: Update, context: Context) -> None:
     svc = services(context)
     snap = svc.live.snapshot
@@ -90,14 +101,16 @@ async def respond(
     match = snap.matcher.search(question, await hint_lang(update, svc))
     best = match.best
     await svc.store.count_question(best.entry.id if best else None, match.lang)
-    recorded = False
+    question_id = None
     if best is None and record:
-        recorded = await svc.store.record_unanswered(question, match.lang)
+        question_id = await svc.store.record_unanswered(question, match.lang)
     if group and best is not None:
         reply = group_reply(best.entry, snap.kb, match.lang, context.bot.username)
     else:
-        reply = match_reply(match, snap.kb, recorded=recorded)
-    await send(chat, reply, reply_to=reply_to)
+        reply = match_reply(match, snap.kb, question_id=question_id if not group else None)
+    sent = await send(chat, reply, reply_to=reply_to)
+    if sent is not None and best is not None and not group:
+        svc.remember_question(chat.id, sent.message_id, question if record else "", match.lang)
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -121,7 +134,11 @@ async def on_button(update: Update, context: Context) -> None:
             await query.answer(text_reply("not_found", lang).text)
             return
         if callback.action == "vote":
-            await svc.store.vote(query.from_user.id, entry.id, callback.value == "1")
+            helpful = callback.value == "1"
+            await svc.store.vote(query.from_user.id, entry.id, helpful)
+            asked = svc.asked_question(chat.id, message.message_id) if message else None
+            if not helpful:
+                await svc.store.flag(entry.id, asked[0] if asked else "", asked[1] if asked else lang)
             await query.answer(text_reply("vote_thanks", lang).text)
             return
         await query.answer()
@@ -162,5 +179,17 @@ async def on_button(update: Update, context: Context) -> None:
         from bot.handlers.settings import on_group_setting
 
         await on_group_setting(update, context, callback.value)
+        return
+
+    if callback.action == "notify":
+        if not is_group(chat):
+            await svc.store.subscribe(callback.page, chat.id, lang)
+        await query.answer(text_reply("notify_ok", lang).text, show_alert=True)
+        return
+
+    if callback.action in ("review", "attach"):
+        from bot.handlers.moderation import on_review_button
+
+        await on_review_button(update, context, callback)
         return
     await query.answer()
