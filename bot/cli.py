@@ -45,6 +45,20 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="run the Telegram bot (long polling); settings come from the environment")
 
+    def database_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--database", metavar="PATH", type=Path, default=None,
+                       help="the bot's database (default: $DATABASE_PATH or data/bot.sqlite3)")
+
+    stats = commands.add_parser("stats", help="questions, answers, languages and votes for 7 and 30 days")
+    database_option(stats)
+    knowledge_option(stats)
+
+    export_phrasings = commands.add_parser(
+        "export-phrasings", help="write the phrasings moderators attached in the bot into the knowledge files"
+    )
+    database_option(export_phrasings)
+    knowledge_option(export_phrasings)
+
     ev = commands.add_parser("eval", help="measure the matcher on question sets (default: eval/dev.yaml)")
     ev.add_argument("files", nargs="*", type=Path, help="question sets (YAML)")
     ev.add_argument("--tune", action="store_true", help="search the thresholds that fit the given error rates")
@@ -92,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         if args.command == "run":
             return _run()
+        if args.command == "stats":
+            return _stats(args)
+        if args.command == "export-phrasings":
+            return _export_phrasings(args)
         if args.command == "export":
             return _export(args)
         if args.command == "site":
@@ -194,6 +212,76 @@ def _run() -> int:
     live = LiveKnowledge.load(settings.knowledge_dir)  # a broken knowledge base stops start-up with its errors listed
     run(settings, live)
     return 0
+
+
+def _database(option: Path | None) -> Path:
+    import os
+
+    from bot.config import Settings
+
+    return option or Path(os.environ.get("DATABASE_PATH", "").strip() or Settings.database)
+
+
+async def _open_store(path: Path):  # type: ignore[no-untyped-def]
+    import os
+
+    from bot.store import Store
+
+    key = os.environ.get("HASH_KEY", "").strip().encode() or None
+    return await Store.open(path, key)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.moderation import stats_text
+
+    path = _database(args.database)
+    if not path.exists():
+        print(f"No database at {path}: the bot has not run there yet (set --database or DATABASE_PATH).",
+              file=sys.stderr)
+        return 2
+    kb, _ = load_knowledge(_knowledge_dir(args.knowledge))
+
+    async def work() -> str:
+        store = await _open_store(path)
+        try:
+            return stats_text([await store.stats(7), await store.stats(30)], kb)
+        finally:
+            await store.close()
+
+    print(asyncio.run(work()))
+    return 0
+
+
+def _export_phrasings(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.writeback import write_phrasings
+
+    path = _database(args.database)
+    if not path.exists():
+        print(f"No database at {path} (set --database or DATABASE_PATH).", file=sys.stderr)
+        return 2
+    root = _knowledge_dir(args.knowledge)
+
+    async def work() -> int:
+        store = await _open_store(path)
+        try:
+            pending = await store.phrasings(include_exported=False)
+            written = write_phrasings(root, [(entry, text, lang) for _, entry, text, lang in pending])
+            done = {(w.entry_id, w.text) for w in written}
+            await store.mark_exported([i for i, entry, text, _ in pending if (entry, text) in done])
+            for w in written:
+                print(f"{w.file}: {w.entry_id} [{w.lang}] {w.text}")
+            skipped = len(pending) - len(written)
+            print(f"{len(written)} phrasing(s) written" + (f", {skipped} skipped (entry gone)" if skipped else "")
+                  + ". Review with git diff, then: python -m bot validate")
+            return 0
+        finally:
+            await store.close()
+
+    return asyncio.run(work())
 
 
 def _validate(directory: Path | None) -> int:

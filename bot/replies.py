@@ -119,13 +119,14 @@ def match_reply(match: Match, kb: KnowledgeBase, *, question_id: int | None = No
     if match.best is not None:
         return answer_reply(match.best.entry, kb, match.lang)
     card = render_match(match, kb, recorded=question_id is not None)
+    rows: list[tuple[Button, ...]]
     if match.status == "uncertain":
-        rows = tuple((Button(_short(c.entry.text("title", match.lang)), _data(f"e:{c.entry.id}:{match.lang}")),)
-                     for c in match.alternatives)
-        return Reply(card.html, rows, card.text)
-    rows: list[tuple[Button, ...]] = [(Button("/topics", _data("t:0")),)]
-    if question_id is not None:
-        rows.insert(0, (Button(t("btn.notify", match.lang), _data(f"n:{question_id}")),))
+        rows = [(Button(_short(c.entry.text("title", match.lang)), _data(f"e:{c.entry.id}:{match.lang}")),)
+                for c in match.alternatives]
+    else:
+        rows = [(Button("/topics", _data("t:0")),)]
+    if question_id is not None:  # none of the choices may be it: the asker can still be told later
+        rows.append((Button(t("btn.notify", match.lang), _data(f"n:{question_id}")),))
     return Reply(card.html, tuple(rows), card.text)
 
 

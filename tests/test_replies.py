@@ -47,7 +47,7 @@ def test_uncertain_match_offers_entries_as_buttons(small_kb: KnowledgeBase, smal
     assert datas(reply) == ["e:count-of-stations:zh-Hant", "e:claim-in-embassies:zh-Hant"]
     assert "你是想問" in reply.html and reply.buttons[0][0].text == "報道了多少個服務站？"
     none = match_reply(small_matcher.search("best pizza in town"), small_kb, question_id=17)
-    assert datas(none) == ["n:17", "t:0"] and "recorded" in none.text
+    assert datas(none) == ["t:0", "n:17"] and "recorded" in none.text
     unrecorded = match_reply(small_matcher.search("best pizza in town"), small_kb)
     assert datas(unrecorded) == ["t:0"] and "recorded" not in unrecorded.text
 
