@@ -44,6 +44,8 @@ class Tally:
     suggested: int = 0  # abstained, but the expected entry was among the "did you mean" choices
     out_of_scope: int = 0
     oos_answered: int = 0
+    lang_right: int = 0  # questions whose answer language is the language they were asked in
+    lang_known: int = 0  # questions whose language the set states
 
     def rate(self, part: int, whole: int) -> float:
         return part / whole if whole else 0.0
@@ -116,6 +118,9 @@ def evaluate(matcher: Matcher, questions: Iterable[Question]) -> Result:
         outcome = Outcome(q, match.status, got, score, alts)
         result.outcomes.append(outcome)
         for tally in (by_lang[q.lang], result.total):
+            if q.lang != "?":
+                tally.lang_known += 1
+                tally.lang_right += match.lang == q.lang
             if q.expect == NONE:
                 tally.out_of_scope += 1
                 tally.oos_answered += got is not None
@@ -191,12 +196,13 @@ def format_report(result: Result, show_misses: bool = True) -> str:
     """A table per language, then each miss with what the matcher did instead."""
     lines = [
         f"{'lang':<9}{'in-scope':>9}{'correct':>9}{'wrong':>8}{'abstain':>9}{'(sugg.)':>9}{'out-of-sc':>10}"
-        f"{'answered':>10}"
+        f"{'answered':>10}{'lang ok':>9}"
     ]
     for lang, t in list(result.by_lang.items()) + [("all", result.total)]:
         lines.append(
             f"{lang:<9}{t.in_scope:>9}{t.accuracy:>9.1%}{t.wrong_rate:>8.1%}{t.abstain_rate:>9.1%}"
             f"{t.rate(t.suggested, t.in_scope):>9.1%}{t.out_of_scope:>10}{t.oos_rate:>10.1%}"
+            f"{t.rate(t.lang_right, t.lang_known):>9.1%}"
         )
     if show_misses:
         misses = [o for o in result.outcomes if not o.ok]

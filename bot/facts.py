@@ -184,7 +184,28 @@ class Entry(_Model):
         return values.get(lang) or values.get(languages.DEFAULT) or ""
 
 
-_ITEM_MODELS: dict[str, type[_Model]] = {"topics": Topic, "sources": Source, "entries": Entry}
+class Translation(_Model):
+    """One entry's texts in one translated language (``knowledge/translations/<lang>.yaml``)."""
+
+    id: EntryId
+    title: Text
+    answer: Text
+    questions: tuple[Text, ...]
+    claimant: Text | None = None
+
+
+class TopicTranslation(_Model):
+    id: EntryId
+    title: Text
+
+
+_ITEM_MODELS: dict[str, type[_Model]] = {
+    "topics": Topic,
+    "sources": Source,
+    "entries": Entry,
+    "translations": Translation,
+    "topic_translations": TopicTranslation,
+}
 
 
 # --- problems --------------------------------------------------------------------------------------------------
@@ -276,8 +297,11 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
 
     topics_file = root / "topics.yaml"
     files = [topics_file] + _yaml_files(root / "sources") + _yaml_files(root / "entries")
+    files += _yaml_files(root / "translations")
     if not (root / "sources").is_dir() or not (root / "entries").is_dir():
         problems.append(Problem(str(root), None, "a knowledge directory needs the folders sources/ and entries/"))
+    translations: dict[str, list[tuple[Translation, _Place]]] = {}
+    topic_names: dict[str, list[tuple[TopicTranslation, _Place]]] = {}
     for path in files:
         name = _display(path, root)
         try:
@@ -286,19 +310,41 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
             problems.append(Problem(name, None, f"cannot read: {exc.strerror or exc}"))
             continue
         digest.update(str(path.relative_to(root)).encode() + b"\0" + raw + b"\0")
+        parsed = _parse(name, raw, problems)
+        if parsed is None:
+            continue
+        data, lines = parsed
+        if path.parent.name == "translations":
+            lang = path.stem
+            if lang not in languages.TRANSLATED:
+                problems.append(Problem(name, None, f"no translated language {lang!r}: name the file after one of "
+                                        f"{', '.join(languages.TRANSLATED)}"))
+                continue
+            if not _shape(name, data, {"language", "entries", "topics"}, {"language", "entries"}, problems):
+                continue
+            if data["language"] != lang:
+                problems.append(Problem(name, lines.get(("language",)), f"language: {data['language']!r} does not "
+                                        f"match the file name {path.name!r}"))
+                continue
+            translations[lang] = list(_items(name, data, lines, "entries", "translations", problems, broken))
+            topic_names[lang] = list(_items(name, data, lines, "topics", "topic_translations", problems, broken))
+            continue
         key = "topics" if path == topics_file else path.parent.name
-        for item, place in _parse(name, raw, key, problems, broken):
-            items[key].append((item, place))
+        if _shape(name, data, {key}, {key}, problems):
+            items[key].extend(_items(name, data, lines, key, key, problems, broken))
 
     topics, sources, entries = items["topics"], items["sources"], items["entries"]
     problems.extend(_cross_checks(topics, sources, entries, broken))
+    problems.extend(_translation_checks(entries, translations, topics, topic_names, broken))
     report = Report(tuple(problems))
     if not report.ok:
         return None, report
+    merged_entries = _merge_entries(entries, translations)
+    merged_topics = _merge_topics(topics, topic_names)
     kb = KnowledgeBase(
-        entries=tuple(e for e, _ in entries),
+        entries=merged_entries,
         sources={s.id: s for s, _ in sources},
-        topics=tuple(t for t, _ in topics),
+        topics=merged_topics,
         version=digest.hexdigest()[:12],
         updated=max((e.reviewed for e, _ in entries), default=dt.date(1970, 1, 1)),
         directory=str(root),
@@ -344,42 +390,45 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _parse(name: str, raw: bytes, key: str, problems: list[Problem], broken: set[str]) -> Iterator[tuple[Any, _Place]]:
-    """The valid items of one file, each with its place; problems are appended as they are found."""
+def _parse(name: str, raw: bytes, problems: list[Problem]) -> tuple[Any, Mapping[_Path, int]] | None:
+    """A file's data and the line of every key and item, or None (with the problem appended)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.append(Problem(name, None, f"not UTF-8 text (byte {exc.start})"))
-        return
+        return None
     try:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 problems.append(Problem(name, None, "the file is empty"))
-                return
+                return None
             lines: dict[_Path, int] = {}
             duplicates: list[Problem] = []
             _map_lines(node, (), lines, name, duplicates)
             if duplicates:
                 problems.extend(duplicates)
-                return
-            data = loader.construct_document(node)
+                return None
+            return loader.construct_document(node), lines
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problems.append(Problem(name, line, f"YAML syntax: {exc.problem or exc.context}"))
-        return
     except yaml.YAMLError as exc:
         problems.append(Problem(name, None, f"YAML syntax: {exc}"))
-        return
-    if not isinstance(data, dict) or set(data) != {key} or not isinstance(data[key], list):
-        problems.append(Problem(name, 1, f"this file must hold one list, under the key '{key}:'"))
-        return
-    model = _ITEM_MODELS[key]
-    for index, raw_item in enumerate(data[key]):
+    return None
+
+
+def _items(
+    name: str, data: Any, lines: Mapping[_Path, int], key: str, model_key: str, problems: list[Problem],
+    broken: set[str],
+) -> Iterator[tuple[Any, _Place]]:
+    """The valid items of the list under ``key``, each with its place; problems are appended as found."""
+    model = _ITEM_MODELS[model_key]
+    for index, raw_item in enumerate(data.get(key) or ()):
         place = _Place(name, lines, (key, index))
         try:
             yield model.model_validate(raw_item), place
@@ -390,6 +439,23 @@ def _parse(name: str, raw: bytes, key: str, problems: list[Problem], broken: set
             for err in exc.errors():
                 loc = (key, index) + tuple(p for p in err["loc"] if p != "[key]")
                 problems.append(Problem(name, _line_of(lines, loc), _describe(owner, loc, err)))
+
+
+def _shape(name: str, data: Any, allowed: set[str], required: set[str], problems: list[Problem]) -> bool:
+    """Whether a file's top level has the right keys, each list-valued key holding a list."""
+    if not isinstance(data, dict) or not required <= set(data) or not set(data) <= allowed:
+        want = ", ".join(f"'{k}:'" for k in sorted(allowed))
+        problems.append(Problem(name, 1, f"this file's top level must be {want} (found {_keys(data)})"))
+        return False
+    for key in allowed - {"language"}:
+        if key in data and not isinstance(data[key], list):
+            problems.append(Problem(name, 1, f"'{key}:' must hold a list"))
+            return False
+    return True
+
+
+def _keys(data: Any) -> str:
+    return ", ".join(map(str, data)) if isinstance(data, dict) else type(data).__name__
 
 
 def _map_lines(node: yaml.Node, path: _Path, out: dict[_Path, int], name: str, dups: list[Problem]) -> None:
@@ -533,6 +599,94 @@ def _cross_checks(
     for source, place in sources:
         if source.id not in cited:
             yield Problem(place.file, place.line("id"), f"source {source.id!r} is not cited by any entry", "warning")
+
+
+#: How a missing translation is reported: "warning" while a language is being translated, "error" once complete.
+MISSING_TRANSLATION: Literal["error", "warning"] = "warning"
+
+
+def _translation_checks(
+    entries: list[tuple[Entry, _Place]],
+    translations: dict[str, list[tuple[Translation, _Place]]],
+    topics: list[tuple[Topic, _Place]],
+    topic_names: dict[str, list[tuple[TopicTranslation, _Place]]],
+    broken: set[str],
+) -> Iterator[Problem]:
+    by_id = {e.id: e for e, _ in entries}
+    for lang in languages.TRANSLATED:
+        items = translations.get(lang, [])
+        seen: dict[str, _Place] = {}
+        phrasings: dict[str, str] = {}
+        for item, place in items:
+            tag = f"[{item.id}] ({lang})"
+            entry = by_id.get(item.id)
+            if item.id in seen:
+                yield Problem(place.file, place.line("id"), f"{tag} is translated twice (also line "
+                              f"{seen[item.id].line('id')})")
+                continue
+            seen[item.id] = place
+            if entry is None:
+                if item.id not in broken:
+                    yield Problem(place.file, place.line("id"), f"{tag} there is no entry with this id")
+                continue
+            if entry.kind == "claim" and item.claimant is None:
+                yield Problem(place.file, place.line("id"), f"{tag} a claim's translation needs its claimant")
+            if entry.kind != "claim" and item.claimant is not None:
+                yield Problem(place.file, place.line("claimant"), f"{tag} only claims name a claimant")
+            if len(item.answer) > MAX_ANSWER:
+                yield Problem(place.file, place.line("answer"), f"{tag} answer is {len(item.answer)} characters: "
+                              f"too long for a chat answer (max {MAX_ANSWER})")
+            if len(item.questions) < MIN_QUESTIONS:
+                yield Problem(place.file, place.line("questions"), f"{tag} has {len(item.questions)} question "
+                              f"phrasings; at least {MIN_QUESTIONS} are needed")
+            for index, question in enumerate(item.questions):
+                key = fold(question).replace(" ", "")
+                owner = phrasings.setdefault(key, item.id)
+                if owner != item.id:
+                    yield Problem(place.file, place.line("questions", index), f"{tag} question {question!r} is also "
+                                  f"a phrasing of {owner!r}: a phrasing must belong to one entry")
+        if items or MISSING_TRANSLATION == "error":
+            for entry_id in by_id:
+                if entry_id not in seen:
+                    where = items[0][1].file if items else f"knowledge/translations/{lang}.yaml"
+                    yield Problem(where, None, f"[{entry_id}] has no {lang!r} translation", MISSING_TRANSLATION)
+        topic_ids = {t.id for t, _ in topics}
+        for item, place in topic_names.get(lang, []):
+            if item.id not in topic_ids:
+                yield Problem(place.file, place.line("id"), f"topic {item.id!r} ({lang}) is not in topics.yaml")
+
+
+def _merge_entries(
+    entries: list[tuple[Entry, _Place]], translations: dict[str, list[tuple[Translation, _Place]]]
+) -> tuple[Entry, ...]:
+    texts: dict[str, dict[str, Translation]] = {}
+    for lang, items in translations.items():
+        for item, _ in items:
+            texts.setdefault(item.id, {})[lang] = item
+    out = []
+    for entry, _ in entries:
+        extra = texts.get(entry.id)
+        if extra:
+            entry = entry.model_copy(update={
+                "title": {**entry.title, **{lang: t.title for lang, t in extra.items()}},
+                "answer": {**entry.answer, **{lang: t.answer for lang, t in extra.items()}},
+                "questions": {**entry.questions, **{lang: t.questions for lang, t in extra.items()}},
+                "claimant": None if entry.claimant is None else {
+                    **entry.claimant, **{lang: t.claimant for lang, t in extra.items() if t.claimant}
+                },
+            })
+        out.append(entry)
+    return tuple(out)
+
+
+def _merge_topics(
+    topics: list[tuple[Topic, _Place]], names: dict[str, list[tuple[TopicTranslation, _Place]]]
+) -> tuple[Topic, ...]:
+    titles: dict[str, dict[str, str]] = {}
+    for lang, items in names.items():
+        for item, _ in items:
+            titles.setdefault(item.id, {})[lang] = item.title
+    return tuple(t.model_copy(update={"title": {**t.title, **titles.get(t.id, {})}}) for t, _ in topics)
 
 
 def _duplicate_ids(what: str, items: list[tuple[Any, _Place]]) -> Iterator[Problem]:

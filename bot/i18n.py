@@ -167,6 +167,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, I do not know that command. /help lists what I can do.",
         "zh-Hans": "抱歉，我不认识这个命令。发送 /help 查看我能做什么。",
     },
+    "foreign_note": {
+        "en": "I do not speak that language yet, so here is the closest answer in English.",
+        "zh-Hans": "我还不会这种语言，下面是最接近的英文答案。",
+    },
     "not_found": {"en": "That entry no longer exists.", "zh-Hans": "该条目已不存在。"},
     "not_understood": {"en": "Sorry, I did not understand that.", "zh-Hans": "抱歉，我没看懂。"},
     "cmd.start": {"en": "Start and see examples", "zh-Hans": "开始，查看示例"},

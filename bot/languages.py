@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 #: Every language an entry can answer in (BCP 47), in display order.
-SUPPORTED: tuple[str, ...] = ("en", "zh-Hans", "zh-Hant")
+SUPPORTED: tuple[str, ...] = ("en", "zh-Hans", "zh-Hant", "es", "nl", "it", "fr", "de", "pt")
 
-#: Languages every entry must be written in; the others are derived or optional.
+#: Languages written in the entry files themselves; every entry must have them.
 REQUIRED: tuple[str, ...] = ("en", "zh-Hans")
+
+#: Languages kept in one translation file each (knowledge/translations/<code>.yaml).
+TRANSLATED: tuple[str, ...] = ("es", "nl", "it", "fr", "de", "pt")
 
 #: Languages the knowledge base derives from another when a moderator writes none (target: source).
 DERIVED: dict[str, str] = {"zh-Hant": "zh-Hans"}
 
 DEFAULT = "en"
 
-NAMES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
+NAMES: dict[str, str] = {
+    "en": "English",
+    "zh-Hans": "简体中文",
+    "zh-Hant": "繁體中文",
+    "es": "Español",
+    "nl": "Nederlands",
+    "it": "Italiano",
+    "fr": "Français",
+    "de": "Deutsch",
+    "pt": "Português",
+}
 
 # Region subtags that mean Traditional script when a code gives no script (zh-TW, zh-HK, zh-MO).
 _TRADITIONAL_REGIONS = {"tw", "hk", "mo"}

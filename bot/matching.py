@@ -27,7 +27,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from bot.facts import Entry, KnowledgeBase
-from bot.text import MAX_MATCH_CHARS, clean, detect_language, fold
+from bot.text import MAX_MATCH_CHARS, clean, fold, read_language
 
 _HAN_RUN = regex.compile(r"\p{Han}+")
 _WORD_NGRAM = 3
@@ -74,6 +74,7 @@ class Match:
     lang: str  # the language to answer in
     status: Literal["answer", "uncertain", "none"]
     candidates: tuple[Candidate, ...]  # best first; the answer when status is "answer"
+    foreign: bool = False  # asked in a language the bot does not speak: answered in English, with a note
 
     @property
     def best(self) -> Candidate | None:
@@ -231,7 +232,7 @@ class Matcher:
 
     def search(self, question: str, lang_hint: str | None = None, limit: int = 3) -> Match:
         """The best entry for ``question`` if the matcher is confident, else up to ``limit`` close alternatives."""
-        lang = detect_language(question, lang_hint)
+        reading = read_language(question, lang_hint)
         scores = self.scores(question)
         order = np.argsort(-scores, kind="stable")[: max(limit, 2)]
         t = self.thresholds
@@ -246,7 +247,7 @@ class Matcher:
             status = "uncertain"
         else:
             status = "none"
-        return Match(question, lang, status, close)
+        return Match(question, reading.lang, status, close, reading.foreign)
 
     def rank(self, question: str, limit: int = 10) -> Sequence[Candidate]:
         """The entries closest to ``question``, best first, however weak (for browsing and inline search)."""

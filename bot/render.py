@@ -130,7 +130,11 @@ def render_match(match: Match, kb: KnowledgeBase, *, recorded: bool = False) -> 
     question was recorded for the moderators when the caller did record it)."""
     lang = match.lang
     if match.best is not None:
-        return render_answer(match.best.entry, kb, lang)
+        card = render_answer(match.best.entry, kb, lang)
+        if match.foreign:
+            note = t("foreign_note", lang)
+            return Card(f"<i>{_e(note)}</i>\n{card.html}", f"{note}\n{card.text}")
+        return card
     if match.status == "uncertain":
         titles = [c.entry.text("title", lang) for c in match.alternatives]
         h = [_e(t("uncertain", lang))] + [f"• {_e(title)}" for title in titles]

@@ -50,8 +50,9 @@ class Callback:
 
 
 _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-_LANG = r"en|zh-Hans|zh-Hant|auto"
-_IN_LANG = r"(?::(?P<lang>en|zh-Hans|zh-Hant))?"  # the language the reply to this button should be in
+_CODES = "|".join(re.escape(code) for code in languages.SUPPORTED)
+_LANG = rf"{_CODES}|auto"
+_IN_LANG = rf"(?::(?P<lang>{_CODES}))?"  # the language the reply to this button should be in
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("entry", re.compile(rf"e:(?P<id>{_ID}){_IN_LANG}")),
     ("vote", re.compile(rf"v:(?P<value>[01]):(?P<id>{_ID})")),

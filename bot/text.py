@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 
 import opencc
@@ -113,23 +114,79 @@ def chinese_script(text: str) -> str | None:
     return None
 
 
+_KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")  # Japanese: Chinese text never has kana
+_FOREIGN_SCRIPT = regex.compile(r"[\p{Hangul}\p{Cyrillic}\p{Arabic}\p{Hebrew}\p{Thai}\p{Greek}\p{Devanagari}]")
+_LATIN_WORD = regex.compile(r"[\p{Latin}]{2,}")
+
+#: lingua's confidence below which a Latin-script question is too short or too mixed to say; the hint decides.
+MIN_CONFIDENCE = 0.5
+
+# Languages lingua tells apart. Those the bot does not speak are there so that, say, a Polish question is known as
+# such and answered in English with a note, instead of being taken for the nearest supported language.
+_LINGUA: dict[str, str | None] = {
+    "ENGLISH": "en", "SPANISH": "es", "DUTCH": "nl", "ITALIAN": "it", "FRENCH": "fr", "GERMAN": "de",
+    "PORTUGUESE": "pt", "POLISH": None, "ROMANIAN": None, "SWEDISH": None, "CZECH": None, "HUNGARIAN": None,
+    "TURKISH": None, "INDONESIAN": None, "VIETNAMESE": None, "TAGALOG": None,
+}
+
+
+@cache
+def _detector():  # type: ignore[no-untyped-def]
+    """lingua's detector for the Latin-script languages above, built once (about 0.7 s and 250 MB)."""
+    from lingua import Language, LanguageDetectorBuilder
+
+    wanted = [getattr(Language, name) for name in _LINGUA]
+    return LanguageDetectorBuilder.from_languages(*wanted).with_preloaded_language_models().build()
+
+
+def latin_language(text: str) -> tuple[str | None, float]:
+    """The language of Latin-script ``text`` and lingua's confidence; None for a language the bot does not speak."""
+    values = _detector().compute_language_confidence_values(text)
+    if not values:
+        return None, 0.0
+    top = values[0]
+    return _LINGUA.get(top.language.name), float(top.value)
+
+
+@dataclass(frozen=True)
+class Reading:
+    lang: str  # the language to answer in
+    foreign: bool = False  # written in a language the bot does not speak (answered in English, with a note)
+
+
 def detect_language(text: str, hint: str | None = None) -> str:
-    """The language to answer ``text`` in.
+    """The language to answer ``text`` in (see ``read_language``)."""
+    return read_language(text, hint).lang
+
+
+def read_language(text: str, hint: str | None = None) -> Reading:
+    """The language to answer ``text`` in, and whether it is one the bot does not speak.
 
     Chinese characters decide for Chinese (a few of them among Latin words still count: people write English names
     inside Chinese sentences); the script of those characters picks Simplified or Traditional, and the hint settles
-    text that shows neither. Text with no letters of its own takes the hint. Latin-script text is English for now.
+    text that shows neither. Latin-script text goes to lingua, restricted to the languages the bot knows; when it is
+    not confident (two words, a name), the hint decides. Text with no letters of its own takes the hint. Anything
+    else is answered in English.
     """
     preferred = languages.canonical(hint)
     cleaned = clean(text, MAX_MATCH_CHARS)
     share = han_share(cleaned)
+    if _KANA.search(cleaned) or (share < 0.4 and _FOREIGN_SCRIPT.search(cleaned)):
+        return Reading(languages.DEFAULT, foreign=True)  # Japanese, Korean, Russian ...: not a language it speaks
     if share >= 0.4:
         script = chinese_script(cleaned)
         if script:
-            return script
-        return preferred if preferred and languages.is_chinese(preferred) else "zh-Hans"
+            return Reading(script)
+        return Reading(preferred if preferred and languages.is_chinese(preferred) else "zh-Hans")
     if share == 0.0 and not _LETTER.search(cleaned):
-        return preferred or languages.DEFAULT
+        return Reading(preferred or languages.DEFAULT)
     if share > 0.0 and preferred and languages.is_chinese(preferred):
-        return chinese_script(cleaned) or preferred
-    return languages.DEFAULT
+        return Reading(chinese_script(cleaned) or preferred)
+    if not _LATIN_WORD.search(cleaned):
+        return Reading(preferred or languages.DEFAULT)
+    lang, confidence = latin_language(cleaned)
+    if confidence < MIN_CONFIDENCE:
+        return Reading(preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT)
+    if lang is None:
+        return Reading(languages.DEFAULT, foreign=len(_LATIN_WORD.findall(cleaned)) >= 3)
+    return Reading(lang)

@@ -73,3 +73,27 @@ def test_detect_language(text: str, hint: str | None, lang: str) -> None:
 )
 def test_language_codes(code: str | None, canonical: str | None) -> None:
     assert languages.canonical(code) == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "lang", "foreign"),
+    [
+        ("es verdad que china tiene comisarias secretas en madrid", None, "es", False),
+        ("wat zei de nederlandse regering over de chinese politiebureaus", None, "nl", False),
+        ("quante stazioni di polizia cinesi ci sono in italia", None, "it", False),
+        ("est-ce que la chine a des commissariats à paris", None, "fr", False),
+        ("gibt es eine chinesische polizeistation in frankfurt", None, "de", False),
+        ("quantas esquadras chinesas existem em portugal", None, "pt", False),
+        ("Rotterdam?", "nl", "nl", False),  # a bare name: the hint decides
+        ("qué dijo 赵立坚 sobre las comisarías", None, "es", False),  # a Chinese name inside Spanish
+        ("czy w Polsce jest chińska stacja policji", None, "en", True),  # Polish: English, with a note
+        ("中国の警察署は日本にありますか", None, "en", True),  # Japanese kana
+        ("Есть ли китайская полиция в Москве", None, "en", True),
+        ("동방명주 中國警察站", None, "zh-Hant", False),  # a Korean name inside Chinese stays Chinese
+    ],
+)
+def test_read_language_in_every_supported_language(text: str, hint: str | None, lang: str, foreign: bool) -> None:
+    from bot.text import read_language
+
+    reading = read_language(text, hint)
+    assert (reading.lang, reading.foreign) == (lang, foreign)
