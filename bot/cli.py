@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -43,11 +44,27 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the knowledge files and report every problem")
     validate.add_argument("directory", nargs="?", type=Path, default=None, help="default: the bundled knowledge/")
 
-    commands.add_parser("run", help="run the Telegram bot (long polling); settings come from the environment")
+    run = commands.add_parser("run", help="run the Telegram bot (long polling); settings come from the environment")
+    run.add_argument("--webhook", action="store_true",
+                     help="receive updates on a webhook (WEBHOOK_URL, WEBHOOK_SECRET...) instead of long polling")
+
+    i18n = commands.add_parser("i18n", help="check the interface translations (bot/locales/*.po)")
+    i18n.add_argument("--update", action="store_true", help="add missing messages to every catalogue, empty")
 
     def database_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--database", metavar="PATH", type=Path, default=None,
                        help="the bot's database (default: $DATABASE_PATH or data/bot.sqlite3)")
+
+    health = commands.add_parser(
+        "health", help="exit 0 if the running bot is healthy (recent heartbeat: updates arriving, database writable)"
+    )
+    database_option(health)
+
+    backup = commands.add_parser(
+        "backup", help="copy the database consistently with SQLite's backup API (safe while the bot runs)"
+    )
+    backup.add_argument("file", metavar="FILE", type=Path, help="the copy to write (replaced if it exists)")
+    database_option(backup)
 
     stats = commands.add_parser("stats", help="questions, answers, languages and votes for 7 and 30 days")
     database_option(stats)
@@ -105,7 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "eval":
             return _eval(args)
         if args.command == "run":
-            return _run()
+            return _run(args.webhook)
+        if args.command == "health":
+            return _health(args)
+        if args.command == "backup":
+            return _backup(args)
+        if args.command == "i18n":
+            return _i18n(args.update)
         if args.command == "stats":
             return _stats(args)
         if args.command == "export-phrasings":
@@ -194,23 +217,53 @@ def _chat(args: argparse.Namespace) -> int:
         print("\nbot>\n" + render_match(matcher.search(question, hint), kb).text + "\n")
 
 
-def _run() -> int:
-    import logging
-
+def _run(webhook: bool = False) -> int:
+    from bot import logs
     from bot.config import ConfigError, Settings
 
     try:
         settings = Settings.from_env()
+        if webhook:
+            settings.check_webhook()
     except ConfigError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request url, and the url holds the token
+    logs.setup(settings.log_level, settings.log_format)  # quiets httpx: it logs request urls, which hold the token
     from bot.app import run
     from bot.live import LiveKnowledge
 
     live = LiveKnowledge.load(settings.knowledge_dir)  # a broken knowledge base stops start-up with its errors listed
-    run(settings, live)
+    run(settings, live, webhook=webhook)
+    return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    from bot.health import check
+
+    ok, reason = check(_database(args.database))
+    print(reason, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+def _backup(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from bot.store import backup
+
+    path = _database(args.database)
+    if not path.is_file():
+        print(f"No database at {path} (set --database or DATABASE_PATH).", file=sys.stderr)
+        return 2
+    try:
+        version = backup(path, args.file)
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    size = args.file.stat().st_size
+    print(f"backed up {path} (schema {version}, {size / 1024:.0f} KiB, integrity ok) to {args.file}")
+    if not os.environ.get("HASH_KEY", "").strip():
+        print(f"The hashing key {path.with_suffix('.key')} is not in the copy: keep a copy of it separately and "
+              "safely (without it, votes and settings can no longer be matched to their chats).")
     return 0
 
 
@@ -282,6 +335,16 @@ def _export_phrasings(args: argparse.Namespace) -> int:
             await store.close()
 
     return asyncio.run(work())
+
+
+def _i18n(update: bool) -> int:
+    from bot.i18n import check_catalogs
+
+    problems = check_catalogs(update=update)
+    for problem in problems:
+        print(problem)
+    print("OK: every interface message is translated." if not problems else f"{len(problems)} problem(s).")
+    return 1 if problems else 0
 
 
 def _validate(directory: Path | None) -> int:
