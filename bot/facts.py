@@ -28,6 +28,9 @@ from bot.text import fold, to_traditional
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 MIN_QUESTIONS = 5  # per required language
+
+# libyaml's parser when PyYAML was built with it (the wheels are): several times faster, same nodes and marks
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_TITLE = 100
 MAX_ANSWER = 1000  # characters; a card adds the verdict, the other side and the sources and must stay under 4096
 LONG_ANSWER = 700  # a warning: answers are meant to be read on a phone
@@ -398,7 +401,7 @@ def _parse(name: str, raw: bytes, problems: list[Problem]) -> tuple[Any, Mapping
         problems.append(Problem(name, None, f"not UTF-8 text (byte {exc.start})"))
         return None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -613,10 +616,13 @@ def _translation_checks(
     broken: set[str],
 ) -> Iterator[Problem]:
     by_id = {e.id: e for e, _ in entries}
+    # a phrasing belongs to one entry whatever the language: seeded with the entry files' own phrasings
+    phrasings: dict[str, str] = {
+        fold(q).replace(" ", ""): e.id for e, _ in entries for qs in e.questions.values() for q in qs
+    }
     for lang in languages.TRANSLATED:
         items = translations.get(lang, [])
         seen: dict[str, _Place] = {}
-        phrasings: dict[str, str] = {}
         for item, place in items:
             tag = f"[{item.id}] ({lang})"
             entry = by_id.get(item.id)
