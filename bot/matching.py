@@ -51,7 +51,7 @@ class Phrasing:
 class Thresholds:
     """When the matcher answers, suggests, or abstains. Scores run from 0 to 1."""
 
-    answer: float = 0.65  # answer outright when the best score plus ``margin`` times its lead reaches this
+    answer: float = 0.71  # answer outright when the best score plus ``margin`` times its lead reaches this
     margin: float = 0.75  # how much the lead over the second-best entry counts towards confidence
     min_lead: float = 0.03  # never answer when the runner-up is this close, however high both score
     suggest: float = 0.36  # entries scoring this much are offered as "did you mean"

@@ -130,22 +130,32 @@ _LINGUA: dict[str, str | None] = {
 }
 
 
+#: Latin-script words a text needs before the bot considers it might be in a language it does not speak.
+FOREIGN_MIN_WORDS = 4
+
+
 @cache
-def _detector():  # type: ignore[no-untyped-def]
-    """lingua's detector for the Latin-script languages above, built once (about 0.7 s and 250 MB)."""
+def _detector(supported_only: bool):  # type: ignore[no-untyped-def]
+    """lingua's detector, built once: restricted to the bot's Latin-script languages, or with the others above too
+    (used only to tell that a longer text is in a language the bot does not speak)."""
     from lingua import Language, LanguageDetectorBuilder
 
-    wanted = [getattr(Language, name) for name in _LINGUA]
-    return LanguageDetectorBuilder.from_languages(*wanted).with_preloaded_language_models().build()
+    names = [name for name, code in _LINGUA.items() if code or not supported_only]
+    return LanguageDetectorBuilder.from_languages(*(getattr(Language, n) for n in names)).build()
 
 
 def latin_language(text: str) -> tuple[str | None, float]:
-    """The language of Latin-script ``text`` and lingua's confidence; None for a language the bot does not speak."""
-    values = _detector().compute_language_confidence_values(text)
+    """The language of Latin-script ``text`` among the bot's own, with lingua's confidence; None (and the
+    confidence) when a longer text is, with more confidence, in a language the bot does not speak."""
+    values = _detector(True).compute_language_confidence_values(text)
     if not values:
         return None, 0.0
-    top = values[0]
-    return _LINGUA.get(top.language.name), float(top.value)
+    lang, confidence = _LINGUA[values[0].language.name], float(values[0].value)
+    if len(_LATIN_WORD.findall(text)) >= FOREIGN_MIN_WORDS:
+        wider = _detector(False).compute_language_confidence_values(text)
+        if wider and _LINGUA.get(wider[0].language.name) is None and wider[0].value >= MIN_CONFIDENCE:
+            return None, float(wider[0].value)
+    return lang, confidence
 
 
 @dataclass(frozen=True)
@@ -188,5 +198,5 @@ def read_language(text: str, hint: str | None = None) -> Reading:
     if confidence < MIN_CONFIDENCE:
         return Reading(preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT)
     if lang is None:
-        return Reading(languages.DEFAULT, foreign=len(_LATIN_WORD.findall(cleaned)) >= 3)
+        return Reading(languages.DEFAULT, foreign=True)
     return Reading(lang)
