@@ -125,7 +125,8 @@ class Matcher:
         phrasings += [Phrasing(e.id, t, lang) for e in kb.entries for lang, t in e.title.items()]
         phrasings += [p for p in extra if p.entry_id in kb.by_id]
         self._entry_index = {e.id: i for i, e in enumerate(kb.entries)}
-        folded: list[tuple[int, list[str]]] = []
+        folded: list[tuple[int, str]] = []
+        langs: list[str] = []
         seen: set[tuple[int, str]] = set()
         for p in phrasings:
             key = fold(p.text)
@@ -134,7 +135,10 @@ class Matcher:
                 continue
             seen.add((owner, key))
             folded.append((owner, key))
-        folded.sort(key=lambda r: r[0])  # grouped by entry, for the per-entry maximum
+            langs.append(p.lang)
+        order = sorted(range(len(folded)), key=lambda i: folded[i][0])  # grouped by entry, for the per-entry maximum
+        folded = [folded[i] for i in order]
+        langs = [langs[i] for i in order]
         self.phrasings: tuple[str, ...] = tuple(key for _, key in folded)  # folded, in index order
         grams = [(owner, features(key)) for owner, key in folded]
         self._weights = _weights(grams, len(kb.entries), self.thresholds.weight_levels)
@@ -149,6 +153,12 @@ class Matcher:
             rows = np.array([i for i, have in enumerate(scripts) if (have[0] and want[0]) or (have[1] and want[1])],
                             dtype=np.intp)
             self._by_script[want] = (rows, [self._grams[i] for i in rows])
+        # Latin-script questions whose language is known: that language's phrasings and English ones (which carry
+        # the names every language uses); the others add nothing but cost.
+        self._by_lang: dict[str, tuple[np.ndarray, list[str]]] = {}
+        for lang in {x for x in langs if x and x not in ("zh-Hans", "zh-Hant")}:
+            rows = np.array([i for i, x in enumerate(langs) if x in (lang, "en") and scripts[i][1]], dtype=np.intp)
+            self._by_lang[lang] = (rows, [self._grams[i] for i in rows])
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
@@ -193,14 +203,20 @@ class Matcher:
         """How many distinct phrasings are indexed."""
         return len(self._grams)
 
-    def scores(self, question: str) -> np.ndarray:
-        """Every entry's score for ``question``, in knowledge-base order (0 for entries with no phrasing)."""
+    def scores(self, question: str, lang: str | None = None) -> np.ndarray:
+        """Every entry's score for ``question``, in knowledge-base order (0 for entries with no phrasing).
+
+        ``lang``: the question's language when known for sure; a Latin-script question is then compared only with
+        phrasings in that language and in English.
+        """
         folded = fold(question)
         out = np.zeros(len(self.kb.entries), dtype=np.float32)
         if not folded or not self._grams:
             return out
         query = self._encode(features(folded))
-        subset = self._by_script.get(_scripts(folded))
+        script = _scripts(folded)
+        subset = self._by_lang.get(lang or "") if script == (False, True) else None
+        subset = subset or self._by_script.get(script)
         if subset is None:  # both scripts, or neither (digits only): every phrasing
             common = self._common([query], self._grams, self._lengths)[0]
         else:
@@ -233,7 +249,7 @@ class Matcher:
     def search(self, question: str, lang_hint: str | None = None, limit: int = 3) -> Match:
         """The best entry for ``question`` if the matcher is confident, else up to ``limit`` close alternatives."""
         reading = read_language(question, lang_hint)
-        scores = self.scores(question)
+        scores = self.scores(question, reading.lang if reading.sure else None)
         order = np.argsort(-scores, kind="stable")[: max(limit, 2)]
         t = self.thresholds
         best = float(scores[order[0]]) if len(order) else 0.0

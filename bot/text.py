@@ -120,6 +120,8 @@ _LATIN_WORD = regex.compile(r"[\p{Latin}]{2,}")
 
 #: lingua's confidence below which a Latin-script question is too short or too mixed to say; the hint decides.
 MIN_CONFIDENCE = 0.5
+#: lingua's confidence above which the language is taken as certain.
+SURE_CONFIDENCE = 0.8
 
 # Languages lingua tells apart. Those the bot does not speak are there so that, say, a Polish question is known as
 # such and answered in English with a note, instead of being taken for the nearest supported language.
@@ -162,6 +164,7 @@ def latin_language(text: str) -> tuple[str | None, float]:
 class Reading:
     lang: str  # the language to answer in
     foreign: bool = False  # written in a language the bot does not speak (answered in English, with a note)
+    sure: bool = False  # the detector was confident (the matcher may then narrow its search to this language)
 
 
 def detect_language(text: str, hint: str | None = None) -> str:
@@ -199,4 +202,4 @@ def read_language(text: str, hint: str | None = None) -> Reading:
         return Reading(preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT)
     if lang is None:
         return Reading(languages.DEFAULT, foreign=True)
-    return Reading(lang)
+    return Reading(lang, sure=confidence >= SURE_CONFIDENCE)
