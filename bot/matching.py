@@ -157,7 +157,7 @@ class Matcher:
         # the names every language uses); the others add nothing but cost.
         self._by_lang: dict[str, tuple[np.ndarray, list[str]]] = {}
         for lang in {x for x in langs if x and x not in ("zh-Hans", "zh-Hant")}:
-            rows = np.array([i for i, x in enumerate(langs) if x in (lang, "en") and scripts[i][1]], dtype=np.intp)
+            rows = np.array([i for i, x in enumerate(langs) if x in (lang, "en", "") and scripts[i][1]], dtype=np.intp)
             self._by_lang[lang] = (rows, [self._grams[i] for i in rows])
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
