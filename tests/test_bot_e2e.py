@@ -222,7 +222,7 @@ async def test_group_ask_command_answers_short_as_a_reply(bot: Bot) -> None:
     assert r.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
     assert f"https://t.me/{BOT_USERNAME}?start=response-uk" in r.params["text"]
     assert r.params["text"].count("<a href=") == 2 and "Bob" not in r.text
-    plain = await bot.reply_to(bot.api.group_message(GROUP, BOB, "/fact 中国外交部说这些是志愿者服务中心"))
+    plain = await bot.reply_to(bot.api.group_message(GROUP, BOB, "/fact 赵立坚说海外警察站都是志愿者"))
     assert "更多" in plain.text or "完整" in plain.text or "详情" in plain.text
 
 
