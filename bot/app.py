@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import signal
 import time
+from http import HTTPStatus
 from typing import Any
 
 from telegram import (
@@ -23,8 +24,9 @@ from telegram import (
     Update,
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
-from bot import handlers
+from bot import handlers, health
 from bot.budget import Budget
 from bot.config import Settings
 from bot.handlers import moderation
@@ -34,10 +36,12 @@ from bot.matching import Phrasing
 from bot.ordering import ChatOrderedProcessor
 from bot.services import KEY, Services
 from bot.store import Store
+from bot.text import warm_up
 
 log = logging.getLogger(__name__)
 
 EXPIRE_EVERY = 6 * 3600  # seconds between retention sweeps
+POLLS = "polls"  # bot_data key of the PollWatch
 
 # Command lists per scope; Telegram shows them in the user's language ("zh" covers both scripts).
 # (Moderators' commands are not listed: they are answered as unknown commands for everyone else.)
@@ -54,6 +58,10 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     """The application for these settings (not started). ``live``: knowledge already loaded (else ``post_init``
     loads it). ``builder_options`` are for tests (e.g. timeouts)."""
+    # the builder's default getUpdates request (its get_updates_* options included), watched for the heartbeat
+    options = {k.removeprefix("get_updates_"): builder_options.pop(k) for k in list(builder_options)
+               if k.startswith("get_updates_") and k != "get_updates_request"}
+    polls = builder_options.pop("get_updates_request", None) or PollWatch(**{"connection_pool_size": 1, **options})
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -62,6 +70,7 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(ChatOrderedProcessor())
+        .get_updates_request(polls)
     )
     if settings.rate_limit > 0:
         builder = builder.rate_limiter(
@@ -78,9 +87,36 @@ def build_application(
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["live"] = live
+    app.bot_data[POLLS] = polls
     app.add_handler(TypeHandler(Update, _seen), group=-1)  # runs first for every update: health bookkeeping
     handlers.register(app)
     return app
+
+
+class PollWatch(HTTPXRequest):
+    """The getUpdates connection, watched: ``alive`` is when a long poll last succeeded, or began after one that
+    did. Polling is healthy while that is recent; after failures it stops being refreshed until a poll succeeds."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.alive: float | None = None
+        self._failing = False
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if not self._failing:
+            self.alive = time.monotonic()  # waiting in a long poll after a good one (or the first) counts
+        try:
+            code, payload = await super().do_request(*args, **kwargs)
+        except Exception:
+            self._failing = True
+            raise
+        self._failing = code != HTTPStatus.OK
+        if not self._failing:
+            self.alive = time.monotonic()
+        return code, payload
+
+    def polled_within(self, seconds: float) -> bool:
+        return self.alive is not None and time.monotonic() - self.alive < seconds
 
 
 def _file_url(api_url: str) -> str:
@@ -97,6 +133,7 @@ async def _seen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = app.bot_data["settings"]
     live = app.bot_data.get("live") or LiveKnowledge.load(settings.knowledge_dir)
+    await asyncio.to_thread(warm_up)  # the language detector's models, before the first question
     store = await Store.open(settings.database, settings.hash_key)
     svc = Services(settings, live, store, Budget(settings.asker_budget, settings.group_budget))
     app.bot_data[KEY] = svc
@@ -110,6 +147,8 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     jobs = app.job_queue
     if jobs is not None:
         jobs.run_repeating(_expire, interval=EXPIRE_EVERY, first=10, name="expire")
+        jobs.run_repeating(_heartbeat, interval=health.INTERVAL, first=1, name="heartbeat",
+                           job_kwargs={"misfire_grace_time": None, "coalesce": True})  # late is better than never
         if settings.moderator_chat is not None:
             jobs.run_daily(moderation.digest, dt.time(settings.digest_hour, tzinfo=dt.UTC), name="digest")
         if settings.knowledge_watch > 0:
@@ -135,8 +174,49 @@ _background: set[asyncio.Task[Any]] = set()  # tasks started by signals, kept re
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     svc: Services | None = app.bot_data.get(KEY)
     if svc is not None:
+        stopped = health.beat(mode=app.bot_data.get("mode", "polling"), knowledge=svc.live.snapshot.kb.version,
+                              database_ok=False, updates_ok=False, reason="the bot was stopped")
+        _write_heartbeat(svc.settings, stopped)
         await svc.store.close()
         log.info("database closed")
+
+
+async def _heartbeat(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await heartbeat(context.application)
+
+
+async def heartbeat(app: Application) -> dict[str, Any]:  # type: ignore[type-arg]
+    """Check updates are arriving and the database takes writes; record the result (``bot.health``)."""
+    svc: Services = app.bot_data[KEY]
+    mode = app.bot_data.get("mode", "polling")
+    if mode == "webhook":
+        from bot.webhook import STATE
+
+        updates_ok = bool(getattr(app.bot_data.get(STATE), "listening", False))
+    else:
+        polls = app.bot_data.get(POLLS)
+        updates_ok = bool(app.updater and app.updater.running and isinstance(polls, PollWatch)
+                          and polls.polled_within(health.STALE_AFTER * health.INTERVAL))
+    database_ok = await svc.store.healthy()
+    beat = health.beat(mode=mode, knowledge=svc.live.snapshot.kb.version, database_ok=database_ok,
+                       updates_ok=updates_ok)
+    before = app.bot_data.get(health.BEAT_KEY)
+    app.bot_data[health.BEAT_KEY] = beat
+    if not beat["ok"] and (before is None or before["ok"]):
+        log.warning("health check failed: %s", beat["reason"])
+    elif beat["ok"] and before is not None and not before["ok"]:
+        log.info("healthy again")
+    _write_heartbeat(svc.settings, beat)
+    return beat
+
+
+def _write_heartbeat(settings: Settings, beat: dict[str, Any]) -> None:
+    if str(settings.database) == ":memory:":
+        return
+    try:
+        health.write_heartbeat(settings.database, beat)
+    except OSError as exc:
+        log.warning("could not write the heartbeat file: %s", type(exc).__name__)
 
 
 async def _expire(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -156,7 +236,13 @@ async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
             await app.bot.set_my_commands(commands, scope=scope, language_code=code or None)
 
 
-def run(settings: Settings, live: LiveKnowledge | None = None) -> None:
-    """Run the bot with long polling until SIGINT or SIGTERM."""
+def run(settings: Settings, live: LiveKnowledge | None = None, webhook: bool = False) -> None:
+    """Run the bot until SIGINT or SIGTERM: long polling, or with ``webhook`` as a webhook server."""
     app = build_application(settings, live)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if webhook:
+        from bot import webhook as server
+
+        server.run(app)
+    else:
+        app.bot_data["mode"] = "polling"
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -228,12 +228,17 @@ def _run(webhook: bool = False) -> int:
     except ConfigError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
-    logs.setup(settings.log_level, settings.log_format)  # quiets httpx: it logs request urls, which hold the token
+    # quiets httpx (it logs request urls, which hold the token) and redacts the token and secret everywhere
+    logs.setup(settings.log_level, settings.log_format, secrets=(settings.token, settings.webhook_secret))
     from bot.app import run
     from bot.live import LiveKnowledge
 
     live = LiveKnowledge.load(settings.knowledge_dir)  # a broken knowledge base stops start-up with its errors listed
-    run(settings, live, webhook=webhook)
+    try:
+        run(settings, live, webhook=webhook)
+    except ConfigError as exc:  # e.g. the webhook port is taken
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

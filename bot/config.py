@@ -7,14 +7,17 @@ command line prints it and exits, never with a traceback. The README's configura
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from bot.facts import DEFAULT_DIR
 
 TELEGRAM_API = "https://api.telegram.org/bot"
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")  # Telegram allows 1-256 of these; 16 makes guessing useless
 
 
 class ConfigError(Exception):
@@ -38,6 +41,13 @@ class Settings:
     log_level: str = "INFO"
     knowledge_watch: int = 0  # seconds between checks of KNOWLEDGE_DIR for edits (0: reload only on request)
     digest_hour: int = 8  # UTC hour of the daily digest to the moderators' group
+    log_format: str = "text"  # "text" (readable) or "json" (one object per line)
+    # webhook mode (``run --webhook``): Telegram posts updates to webhook_url, a TLS reverse proxy forwards them to
+    # webhook_listen:webhook_port, on the url's path; requests without the secret header are refused
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +67,16 @@ class Settings:
         if key and len(key) < 32:
             raise ConfigError("HASH_KEY must be at least 32 characters (e.g. the output of: openssl rand -hex 32)")
         digest_hour = _number(env, "DIGEST_HOUR", 8, int)
+        webhook_url = env.get("WEBHOOK_URL", "").strip() or None
+        if webhook_url is not None and not (webhook_url.startswith("https://") and urlsplit(webhook_url).hostname):
+            raise ConfigError(f"WEBHOOK_URL must be the bot's public https:// address, not {webhook_url!r}")
+        webhook_secret = env.get("WEBHOOK_SECRET", "").strip() or None
+        if webhook_secret is not None and not WEBHOOK_SECRET.fullmatch(webhook_secret):
+            raise ConfigError("WEBHOOK_SECRET must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                              "(e.g. the output of: openssl rand -hex 32)")
+        webhook_port = _number(env, "WEBHOOK_PORT", 8443, int, minimum=1)
+        if webhook_port > 65535:
+            raise ConfigError(f"WEBHOOK_PORT must be a port number from 1 to 65535, not {webhook_port}")
         if digest_hour > 23:
             raise ConfigError(f"DIGEST_HOUR must be an hour from 0 to 23, not {digest_hour}")
         return cls(
@@ -75,7 +95,28 @@ class Settings:
             log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             knowledge_watch=_number(env, "KNOWLEDGE_WATCH", 0, int),
             digest_hour=digest_hour,
+            log_format=_choice(env, "LOG_FORMAT", "TEXT", ("TEXT", "JSON")).lower(),
+            webhook_url=webhook_url,
+            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or cls.webhook_listen,
+            webhook_port=webhook_port,
+            webhook_secret=webhook_secret,
         )
+
+    def check_webhook(self) -> None:
+        """Raise ``ConfigError`` unless the settings webhook mode needs are there."""
+        if not self.webhook_url:
+            raise ConfigError("webhook mode needs WEBHOOK_URL, the public https:// address Telegram will post to "
+                              "(a TLS reverse proxy forwards it to WEBHOOK_LISTEN:WEBHOOK_PORT)")
+        if self.webhook_path == "/healthz":
+            raise ConfigError("WEBHOOK_URL's path must not be /healthz: the health check answers there")
+        if not self.webhook_secret:
+            raise ConfigError("webhook mode needs WEBHOOK_SECRET (16+ characters of A-Z, a-z, 0-9, _ and -), "
+                              "e.g. the output of: openssl rand -hex 32")
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the local server answers updates on: the path of WEBHOOK_URL."""
+        return urlsplit(self.webhook_url or "").path.rstrip("/") or "/"
 
 
 def _ids(raw: str) -> frozenset[int]:

@@ -553,6 +553,42 @@ class Store:
         return False
 
 
+def backup(database: str | Path, target: str | Path) -> int:
+    """Copy the database to ``target`` with SQLite's online backup API; returns the copy's schema version.
+
+    Safe while the bot runs: the copy is one consistent snapshot that includes what is still in the write-ahead log
+    (a plain file copy would miss it, or catch a page half-written). The copy is a single self-contained file
+    (rollback journal, not WAL), readable by the owner only, checked with ``PRAGMA integrity_check`` and moved into
+    place atomically, so ``target`` is never a partial copy. The hashing key is not in it (see ``load_key``).
+    """
+    database, target = Path(database), Path(target)
+    if target.exists() and target.resolve() == database.resolve():
+        raise ValueError("the backup must not overwrite the database itself")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True, timeout=30)
+        try:
+            copy = sqlite3.connect(tmp)
+            try:
+                source.backup(copy)  # all pages in one step: one snapshot, whatever writers do meanwhile
+                copy.execute("PRAGMA journal_mode=DELETE")
+                check = copy.execute("PRAGMA integrity_check").fetchone()[0]
+                version = int(copy.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                copy.close()
+        finally:
+            source.close()
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"the copy failed its integrity check: {check}")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return version
+
+
 async def migrate(db: aiosqlite.Connection) -> int:
     """Apply the migrations this database has not had yet; returns the schema version."""
     async with db.execute("PRAGMA user_version") as cursor:

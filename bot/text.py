@@ -146,6 +146,12 @@ def _detector(supported_only: bool):  # type: ignore[no-untyped-def]
     return LanguageDetectorBuilder.from_languages(*(getattr(Language, n) for n in names)).build()
 
 
+def warm_up() -> None:
+    """Load the language models now (lingua loads them on first use, which would make the first askers wait)."""
+    for supported_only in (True, False):
+        _detector(supported_only).compute_language_confidence_values("is there a police station here")
+
+
 def latin_language(text: str) -> tuple[str | None, float]:
     """The language of Latin-script ``text`` among the bot's own, with lingua's confidence; None (and the
     confidence) when a longer text is, with more confidence, in a language the bot does not speak."""

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.botapi import BotAPI
@@ -65,3 +66,32 @@ def test_invalid_knowledge_stops_start_up_with_its_errors(tmp_path: Path) -> Non
         process = start(api, tmp_path, KNOWLEDGE_DIR=str(tmp_path / "k"))
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 2 and "validate" in output and "Traceback" not in output
+
+
+def test_json_logs_and_health_while_polling(tmp_path: Path) -> None:
+    import json
+
+    health = [sys.executable, "-m", "bot", "health", "--database", str(tmp_path / "bot.sqlite3")]
+    with BotAPI() as api:
+        process = start(api, tmp_path, LOG_FORMAT="json", LOG_LEVEL="INFO")
+        try:
+            api.wait_for(method="setMyCommands", timeout=30)
+            api.push(api.private_message(918273645, "Who are Safeguard Defenders?", first_name="Wen"))
+            assert "Madrid" in api.wait_for(method="sendMessage", chat_id=918273645, timeout=30).text
+            for _ in range(50):  # the first heartbeat comes a second after start
+                running = subprocess.run(health, cwd=ROOT, capture_output=True, text=True, timeout=60)
+                if running.returncode == 0:
+                    break
+                time.sleep(0.2)
+            assert running.returncode == 0 and "healthy: polling" in running.stdout, running
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    stopped = subprocess.run(health, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert stopped.returncode == 1 and "stopped" in stopped.stderr
+    records = [json.loads(line) for line in output.splitlines()]  # every line is one JSON object
+    assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    assert any(r["message"] == "Application started" for r in records)
+    for secret in ("123:TEST", "918273645", "Wen", "Safeguard Defenders", "httpx"):
+        assert secret not in output, secret
