@@ -65,7 +65,21 @@ def render_answer(entry: Entry, kb: KnowledgeBase, lang: str, *, limit: int = ME
         card = _card(entry, kb, lang, text, shown_sides, shown_sources)
         if len(card.html) <= limit:
             return card
-    return Card(_cut(card.html, limit), card.text)  # only with absurdly long titles or urls
+    return fit(card, limit)  # only with absurdly long titles or urls
+
+
+def fit(card: Card, limit: int = MESSAGE_LIMIT) -> Card:
+    """``card`` if its HTML fits in ``limit`` characters, else its plain text, escaped and cut to fit.
+
+    The last resort for absurdly long knowledge texts: cutting the HTML itself could split a tag or an entity, which
+    Telegram refuses; the plain text is cut before escaping, until its escaped form fits.
+    """
+    if len(card.html) <= limit:
+        return card
+    size = limit
+    while len(escaped := _e(_cut(card.text, size))) > limit:
+        size = max(1, min(size - 1, size * limit // len(escaped)))
+    return Card(escaped, card.text)
 
 
 def _cut(text: str, size: int) -> str:
@@ -122,7 +136,7 @@ def render_short(entry: Entry, kb: KnowledgeBase, lang: str, more_url: str | Non
     if more_url:
         h.append(f'<a href="{_e(more_url)}">{_e(t("more", lang))} »</a>')
         p.append(f"{t('more', lang)}: {more_url}")
-    return Card("\n".join(h), "\n".join(p))
+    return fit(Card("\n".join(h), "\n".join(p)))
 
 
 def render_match(match: Match, kb: KnowledgeBase, *, recorded: bool = False) -> Card:
@@ -130,15 +144,16 @@ def render_match(match: Match, kb: KnowledgeBase, *, recorded: bool = False) -> 
     question was recorded for the moderators when the caller did record it)."""
     lang = match.lang
     if match.best is not None:
-        card = render_answer(match.best.entry, kb, lang)
         if match.foreign:
             note = t("foreign_note", lang)
-            return Card(f"<i>{_e(note)}</i>\n{card.html}", f"{note}\n{card.text}")
-        return card
+            head = f"<i>{_e(note)}</i>\n"
+            card = render_answer(match.best.entry, kb, lang, limit=MESSAGE_LIMIT - len(head))
+            return Card(head + card.html, f"{note}\n{card.text}")
+        return render_answer(match.best.entry, kb, lang)
     if match.status == "uncertain":
         titles = [c.entry.text("title", lang) for c in match.alternatives]
         h = [_e(t("uncertain", lang))] + [f"• {_e(title)}" for title in titles]
         p = [t("uncertain", lang)] + [f"  {n}. {title}" for n, title in enumerate(titles, 1)]
-        return Card("\n".join(h), "\n".join(p))
+        return fit(Card("\n".join(h), "\n".join(p)))
     text = t("no_match", lang) + (" " + t("recorded", lang) if recorded else "") + " " + t("try_topics", lang)
     return Card(_e(text), text)

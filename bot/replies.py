@@ -16,7 +16,7 @@ from bot import languages
 from bot.facts import Entry, KnowledgeBase
 from bot.i18n import t, verdict_mark
 from bot.matching import Match
-from bot.render import first_sentence, other_side, render_answer, render_match, render_short
+from bot.render import MESSAGE_LIMIT, Card, first_sentence, fit, other_side, render_answer, render_match, render_short
 
 TOPICS_PER_PAGE = 6
 CALLBACK_LIMIT = 64  # bytes
@@ -70,7 +70,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def parse_callback(data: str | None) -> Callback | None:
     """The callback a button carried, or None for anything this bot did not make."""
-    if not data or len(data.encode()) > CALLBACK_LIMIT:
+    if not data or not data.isascii() or len(data) > CALLBACK_LIMIT:  # the grammar is ASCII (no "٣" for \d)
         return None
     for action, pattern in _PATTERNS:
         m = pattern.fullmatch(data)
@@ -150,7 +150,11 @@ def sources_reply(entry: Entry, kb: KnowledgeBase, lang: str) -> Reply:
         lines.append(f'{n}. <a href="{_e(source.url)}">{_e(source.title)}</a>{archive}, {_e(source.publisher)}, '
                      f"{_e(source.published)}{quote}")
         plain.append(f"{n}. {source.title}, {source.publisher}, {source.published} {source.url}")
-    return Reply("\n".join(lines), (), "\n".join(plain), entry.id)
+    while len(lines) > 2 and len("\n".join(lines)) > MESSAGE_LIMIT:  # the sources that fit in one message
+        lines.pop()
+        plain.pop()
+    card = fit(Card("\n".join(lines), "\n".join(plain)))
+    return Reply(card.html, (), card.text, entry.id)
 
 
 def other_side_reply(entry: Entry, kb: KnowledgeBase, lang: str) -> Reply:
@@ -196,7 +200,8 @@ def topic_reply(kb: KnowledgeBase, topic_id: str, lang: str, page: int = 0) -> R
     rows += _pager(page, pages, lambda p: f"T:{topic_id}:{p}", lang)
     rows.append((Button(t("btn.back", lang), _data("t:0")),))
     title = _title(topic.title, lang)
-    return Reply(f"<b>{_e(title)}</b>", tuple(rows), title)
+    card = fit(Card(f"<b>{_e(title)}</b>", title))
+    return Reply(card.html, tuple(rows), card.text)
 
 
 def lang_reply(lang: str, current: str | None, group: bool = False) -> Reply:

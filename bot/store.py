@@ -19,6 +19,7 @@ and counted (``dropped``), and answering goes on from memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -199,6 +200,9 @@ class Store:
         self._lock = asyncio.Lock()
         self._settings: dict[int, ChatSettings] = {}  # chat id -> settings: read on every update, so kept in memory
         self.dropped = 0  # writes given up after retries (a locked, read-only or full database)
+        self._path: Path | None = None
+        self._busy_timeout = 0.2
+        self._failing = False  # a write was given up: writes now try once each, without waiting for locks
 
     @classmethod
     async def open(
@@ -206,25 +210,21 @@ class Store:
         path: str | Path,
         key: bytes | None = None,
         clock: Clock = _utcnow,
-        retries: int = 3,
+        retries: int = 2,
         retry_delay: float = 0.05,
-        busy_timeout: float = 2.0,
+        busy_timeout: float = 0.2,
     ) -> Store:
-        """Open (creating and migrating as needed). ``busy_timeout``: how long one statement waits for a lock."""
+        """Open (creating and migrating as needed). ``busy_timeout``: how long one statement waits for a lock;
+        short, because answers wait for their write (``_write_many`` keeps a long fault from adding up)."""
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         key = key or load_key(path)
-        db = await aiosqlite.connect(str(path), timeout=busy_timeout)
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await migrate(db)
-        except BaseException:
-            await db.close()
-            raise
-        return cls(db, key, clock, retries, retry_delay)
+        db = await _connect(path, busy_timeout)
+        store = cls(db, key, clock, retries, retry_delay)
+        store._path = None if str(path) == ":memory:" else path
+        store._busy_timeout = busy_timeout
+        return store
 
     async def close(self) -> None:
         await self._db.close()
@@ -526,8 +526,18 @@ class Store:
         return await self._write_many([(sql, params)])
 
     async def _write_many(self, statements: list[tuple[str, tuple[Any, ...]]]) -> bool:
+        """Write in one transaction. While the database is failing (a write was just given up), each write makes
+        one attempt that does not wait for locks, so answers never queue behind a broken database; the first write
+        that succeeds ends the fault."""
+        await self._reopen_if_gone()
+        probe = self._failing
+
         async def transaction() -> None:
             async with self._lock:
+                if self._failing and not probe:  # it failed while this write waited for the lock
+                    raise sqlite3.OperationalError("the database is failing")
+                if probe:  # a probe does not wait for a lock: it fails at once or succeeds
+                    await self._db.execute("PRAGMA busy_timeout = 0")
                 try:
                     for sql, params in statements:
                         await self._db.execute(sql, params)
@@ -535,22 +545,46 @@ class Store:
                 except BaseException:
                     await self._db.rollback()
                     raise
+                finally:
+                    if probe:
+                        await self._db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
 
-        return await self._retrying(transaction)
+        ok = await self._retrying(transaction, retries=0 if probe else self._retries)
+        if ok and self._failing:
+            self._failing = False
+            log.warning("database writes work again (%d dropped during the fault)", self.dropped)
+        elif not ok:
+            self._failing = True
+        return ok
 
-    async def _retrying(self, action: Callable[[], Awaitable[_T]]) -> bool:
-        for attempt in range(self._retries + 1):
+    async def _retrying(self, action: Callable[[], Awaitable[_T]], retries: int) -> bool:
+        for attempt in range(retries + 1):
             try:
                 await action()
                 return True
             except sqlite3.Error as exc:
-                if attempt == self._retries:
+                if attempt == retries:
                     self.dropped += 1
-                    log.error("database write dropped after %d tries: %s (%d dropped so far)",
-                              attempt + 1, type(exc).__name__, self.dropped)
+                    if not self._failing or retries == 0:
+                        log.error("database write dropped after %d tries: %s (%d dropped so far)",
+                                  attempt + 1, type(exc).__name__, self.dropped)
                     return False
                 await asyncio.sleep(self._retry_delay * (2**attempt))
         return False
+
+    async def _reopen_if_gone(self) -> None:
+        """If the database file was deleted under the open connection (writes would vanish with it), start a new
+        one at the same path, so what is written from now on survives a restart."""
+        if self._path is None or self._path.exists():
+            return
+        async with self._lock:
+            if self._path.exists():
+                return
+            log.error("the database file disappeared; starting a new, empty one at the same path")
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.close()
+            self._db = await _connect(self._path, self._busy_timeout)
+            self._settings.clear()
 
 
 def backup(database: str | Path, target: str | Path) -> int:
@@ -587,6 +621,19 @@ def backup(database: str | Path, target: str | Path) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     return version
+
+
+async def _connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(str(path), timeout=busy_timeout)
+    try:
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
 
 
 async def migrate(db: aiosqlite.Connection) -> int:

@@ -155,6 +155,7 @@ async def test_a_locked_database_drops_the_write_and_recovers(tmp_path: Path) ->
     locker.execute("BEGIN EXCLUSIVE")
     assert await s.vote(USER, "a", True) is False
     assert s.dropped == 1
+    assert await s.vote(USER, "b", True) is False and s.dropped == 2  # a probe, without retries
     assert await s.chat_settings(GROUP) == ChatSettings()  # reads degrade to defaults, never raise
     locker.rollback()
     locker.close()

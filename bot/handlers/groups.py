@@ -29,11 +29,12 @@ _OUT = {ChatMember.LEFT, ChatMember.BANNED}
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     groups = filters.ChatType.GROUPS
     text = filters.TEXT | filters.CAPTION
+    mention = filters.Entity(MessageEntity.MENTION) | filters.CaptionEntity(MessageEntity.MENTION)  # a photo's too
     return [
         CommandHandler(["ask", "fact"], on_ask),
         ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate),
-        MessageHandler(groups & text & ~filters.COMMAND & filters.Entity(MessageEntity.MENTION), on_mention),
+        MessageHandler(groups & text & ~filters.COMMAND & mention, on_mention),
         MessageHandler(groups & text & ~filters.COMMAND & filters.REPLY, on_reply_to_bot),
     ]
 
