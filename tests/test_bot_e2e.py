@@ -340,7 +340,10 @@ async def test_no_ids_names_or_group_chatter_in_the_database_and_restart_keeps_s
                                             first_name="Bobbington"))
     finally:
         await stop_bot(app)
-    dump = database_text(tmp_path)
+    from bot.export import export
+
+    kb = bot.services.live.snapshot.kb
+    dump = database_text(tmp_path) + "".join(export(kb, fmt) for fmt in ("json", "csv", "claimreview"))
     for secret in (str(ALICE), str(BOB), str(GROUP), str(abs(GROUP)), "Zyxwarth", "zyx_private_user",
                    "Bobbington", "Qwertyuiop"):
         assert secret not in dump, secret
