@@ -60,9 +60,17 @@ def _check_id(value: str) -> str:
     return value
 
 
+_HIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+                     r"\u3164\ufeff\ufff9-\ufffb]")  # spaces, controls, zero-width and bidi characters
+
+
 def _check_url(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value) or '"' in value:
+    try:
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host or _HIDDEN.search(value) or '"' in value:
         raise ValueError(f"not a valid http(s) address: {value!r}")
     return value
 
