@@ -99,3 +99,15 @@ async def eventually(condition: Callable[[], bool], timeout: float = 3) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+ANONYMOUS_ADMIN_BOT = 1_087_968_824  # Telegram's GroupAnonymousBot
+
+
+def anonymous(update: dict[str, Any]) -> dict[str, Any]:
+    """The same group message, sent by an admin posting anonymously as the group."""
+    message = update["message"]
+    message["from"] = {"id": ANONYMOUS_ADMIN_BOT, "is_bot": True, "first_name": "Group",
+                       "username": "GroupAnonymousBot"}
+    message["sender_chat"] = message["chat"]
+    return update

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.store import ChatSettings
 from tests.botapi import BotAPI
-from tests.harness import ADMIN, BOB, GROUP, Bot, running, settings_for
+from tests.harness import ADMIN, BOB, GROUP, Bot, anonymous, running, settings_for
 
 OTHER_GROUP = -100_777
 OTHER_ADMIN = 888_111  # administers OTHER_GROUP only
-ANONYMOUS_ADMIN_BOT = 1_087_968_824
 
 
 @pytest.fixture
@@ -28,14 +26,6 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
         api.set_member(GROUP, OTHER_ADMIN, "member")
         async for b in running(api, settings_for(api, tmp_path)):
             yield b
-
-
-def anonymous(update: dict[str, Any]) -> dict[str, Any]:
-    message = update["message"]
-    message["from"] = {"id": ANONYMOUS_ADMIN_BOT, "is_bot": True, "first_name": "Group",
-                       "username": "GroupAnonymousBot"}
-    message["sender_chat"] = message["chat"]
-    return update
 
 
 WHO = {

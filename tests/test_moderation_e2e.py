@@ -8,18 +8,16 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.facts import DEFAULT_DIR
 from tests.botapi import BotAPI
-from tests.harness import ADMIN, ALICE, BOB, GROUP, Bot, buttons, count, eventually, running, settings_for
+from tests.harness import ADMIN, ALICE, BOB, GROUP, Bot, anonymous, buttons, count, eventually, running, settings_for
 
 MOD = 424_242  # in MODERATOR_IDS
 TEAM = -100_555  # the moderators' group (MODERATOR_CHAT_ID)
 TEAMMATE = 535_353  # a member of it
-ANONYMOUS_ADMIN_BOT = 1_087_968_824  # Telegram's GroupAnonymousBot
 COMMANDS = ("/reload", "/unanswered", "/flagged", "/stats")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,15 +56,6 @@ async def bot(api: BotAPI, tmp_path: Path) -> AsyncIterator[Bot]:
     api.set_member(GROUP, ADMIN, "administrator")
     async for b in running(api, settings):
         yield b
-
-
-def anonymous(update: dict[str, Any]) -> dict[str, Any]:
-    """The same group message, sent by an admin posting anonymously as the group."""
-    message = update["message"]
-    message["from"] = {"id": ANONYMOUS_ADMIN_BOT, "is_bot": True, "first_name": "Group",
-                       "username": "GroupAnonymousBot"}
-    message["sender_chat"] = message["chat"]
-    return update
 
 
 async def test_everyone_else_gets_the_unknown_command_reply_and_nothing_changes(bot: Bot) -> None:

@@ -73,19 +73,9 @@ async def edit(message: Message, reply: Reply) -> None:
             raise
 
 
-async def ui_lang(update: Update, svc: Services) -> str:
-    """The language for the bot's own messages: the chat's /lang setting, else the user's Telegram language."""
-    chat = update.effective_chat
-    if chat is not None:
-        chosen = (await svc.store.chat_settings(chat.id)).lang
-        if chosen:
-            return chosen
-    user = update.effective_user
-    return languages.canonical(user.language_code if user else None) or languages.DEFAULT
-
-
 async def hint_lang(update: Update, svc: Services) -> str | None:
-    """The preference passed to the matcher: used only when a question shows no language of its own."""
+    """The chat's /lang setting, else the user's Telegram language (None when neither is known). The matcher takes
+    it as a preference, used only when a question shows no language of its own."""
     chat = update.effective_chat
     if chat is not None:
         chosen = (await svc.store.chat_settings(chat.id)).lang
@@ -93,6 +83,11 @@ async def hint_lang(update: Update, svc: Services) -> str | None:
             return chosen
     user = update.effective_user
     return languages.canonical(user.language_code if user else None)
+
+
+async def ui_lang(update: Update, svc: Services) -> str:
+    """The language for the bot's own messages: ``hint_lang``, else English."""
+    return await hint_lang(update, svc) or languages.DEFAULT
 
 
 async def is_group_admin(context: Context, chat: Chat, user_id: int | None) -> bool:
