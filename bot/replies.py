@@ -118,7 +118,11 @@ def match_reply(match: Match, kb: KnowledgeBase, *, question_id: int | None = No
     to notify the asker when it is answered.
     """
     if match.best is not None:
-        return answer_reply(match.best.entry, kb, match.lang)
+        reply = answer_reply(match.best.entry, kb, match.lang)
+        if match.foreign:  # the card with its note ("I do not speak that language yet"), and the same buttons
+            card = render_match(match, kb)
+            return Reply(card.html, reply.buttons, card.text, reply.entry_id)
+        return reply
     card = render_match(match, kb, recorded=question_id is not None)
     rows: list[tuple[Button, ...]]
     if match.status == "uncertain":

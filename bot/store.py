@@ -413,7 +413,12 @@ class Store:
 
     async def subscribe(self, question_id: int, chat_id: int, lang: str) -> bool:
         """Remember to send the answer to this chat once a moderator answers the question. The chat id is
-        encrypted with the key kept outside the database, and deleted once used or after the retention period."""
+        encrypted with the key kept outside the database, and deleted once used or after the retention period.
+        False, and nothing stored, when there is no such open question (a stale or forged button)."""
+        found = await self._read("SELECT 1 FROM unanswered WHERE rowid = ? AND status = 'open'", (question_id,),
+                                 one=True)
+        if not found:
+            return False
         return await self._write(
             "INSERT INTO subscriptions (question, chat, lang, created) VALUES (?, ?, ?, ?)",
             (question_id, self._seal(chat_id), lang, self._now()),

@@ -93,3 +93,11 @@ def test_topics_are_paged_and_list_their_entries(kb: KnowledgeBase) -> None:
 
 def test_share_query_brings_up_one_entry() -> None:
     assert share_query("response-ireland") == "=response-ireland"
+
+
+def test_a_question_in_a_language_the_bot_does_not_speak_gets_the_note_and_the_buttons(kb: KnowledgeBase) -> None:
+    from bot.matching import Candidate, Match
+
+    entry = kb.by_id["how-many-stations"]
+    reply = match_reply(Match("ile jest chińskich posterunków", "en", "answer", (Candidate(entry, 0.9),), True), kb)
+    assert reply.text.startswith("I do not speak that language yet") and "v:1:how-many-stations" in datas(reply)

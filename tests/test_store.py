@@ -163,3 +163,11 @@ async def test_a_locked_database_drops_the_write_and_recovers(tmp_path: Path) ->
     assert await s.votes("a") == (1, 0)
     assert await s.healthy()
     await s.close()
+
+
+async def test_notification_requests_only_for_open_questions(store: Store) -> None:
+    question = await store.record_unanswered("where is the station in oslo", "en")
+    assert question is not None
+    assert await store.subscribe(question, USER, "en")
+    assert not await store.subscribe(question + 999, USER, "en")  # a forged or stale button stores nothing
+    assert await store.take_subscriptions([question, question + 999]) == [(USER, "en")]

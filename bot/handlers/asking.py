@@ -182,9 +182,10 @@ async def on_button(update: Update, context: Context) -> None:
         return
 
     if callback.action == "notify":
-        if not is_group(chat):
-            await svc.store.subscribe(callback.page, chat.id, lang)
-        await query.answer(text_reply("notify_ok", lang).text, show_alert=True)
+        if not is_group(chat) and await svc.store.subscribe(callback.page, chat.id, lang):
+            await query.answer(text_reply("notify_ok", lang).text, show_alert=True)
+        else:
+            await query.answer(text_reply("not_understood", lang).text)
         return
 
     if callback.action in ("review", "attach"):
