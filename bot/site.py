@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,43 +51,9 @@ MANIFEST = ".factcheck-site"
 _CLAIM_PREFIX = regex.compile(r"^\s*(?:claim|说法|說法)\s*[:：]\s*", regex.IGNORECASE)
 
 # The site's own words. Kept here (not in bot.i18n) because they only appear on the website.
-_UI: dict[str, dict[str, str]] = {
-    "site_title": {"en": "Overseas police stations: sourced answers", "zh-Hans": "海外警察站：附来源的答案"},
-    "intro": {
-        "en": "Curated answers about the reported Chinese \"overseas police stations\": who says what, "
-        "allegations and official denials, each with its sources.",
-        "zh-Hans": "关于所谓中国“海外警察站”的整理答案：谁说了什么，包括指控与官方否认，均附来源。",
-    },
-    "search_label": {"en": "Search the answers", "zh-Hans": "搜索答案"},
-    "search_placeholder": {"en": "e.g. Dublin, embassy, 230,000", "zh-Hans": "例如：都柏林、大使馆"},
-    "search_button": {"en": "Search", "zh-Hans": "搜索"},
-    "no_results": {"en": "No entry matches.", "zh-Hans": "没有匹配的条目。"},
-    "results": {"en": "{n} matching entries:", "zh-Hans": "找到 {n} 个匹配条目："},
-    "no_script": {
-        "en": "Search needs JavaScript; every answer is listed below by topic.",
-        "zh-Hans": "搜索需要 JavaScript；下面按主题列出了全部答案。",
-    },
-    "all_answers": {"en": "All answers", "zh-Hans": "全部答案"},
-    "related": {"en": "Related", "zh-Hans": "相关条目"},
-    "archived": {"en": "archived copy", "zh-Hans": "存档"},
-    "languages": {"en": "Languages", "zh-Hans": "语言"},
-    "choose_language": {"en": "Choose a language", "zh-Hans": "选择语言"},
-    "updated": {
-        "en": "Knowledge base {version}, last reviewed {date}, {count} entries.",
-        "zh-Hans": "知识库版本 {version}，最后审核于 {date}，共 {count} 条。",
-    },
-}
-
-
-@cache
 def ui(key: str, lang: str) -> str:
-    """A site string in ``lang``: Traditional Chinese is derived from Simplified, English is the fallback."""
-    texts = _UI[key]
-    if lang in texts:
-        return texts[lang]
-    if lang == "zh-Hant" and "zh-Hans" in texts:
-        return to_traditional(texts["zh-Hans"])
-    return texts[languages.DEFAULT]
+    """A site string from the interface catalogues (``site.*`` messages in bot/locales)."""
+    return t("site." + key, lang)
 
 
 def page_url(base_url: str, lang: str, entry_id: str) -> str:
