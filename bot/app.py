@@ -141,7 +141,9 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     if attached:
         await live.rebuild(attached)
     kb = live.snapshot.kb
-    log.info("knowledge %s loaded: %d entries, %d attached phrasings", kb.version, len(kb.entries), len(attached))
+    model = live.snapshot.matcher.semantic
+    log.info("knowledge %s loaded: %d entries, %d attached phrasings; matching by n-grams%s", kb.version,
+             len(kb.entries), len(attached), f" and {model.embedder.name}" if model else " alone")
     await register_commands(app)
     _reload_on_sighup(svc)
     jobs = app.job_queue

@@ -158,8 +158,10 @@ def _knowledge_dir(option: Path | None) -> Path:
 
 
 def _load(option: Path | None) -> tuple[KnowledgeBase, Matcher]:
+    from bot.live import build_matcher
+
     kb = require_knowledge(_knowledge_dir(option))
-    return kb, Matcher(kb)
+    return kb, build_matcher(kb)
 
 
 def match_json(match: Match, kb: KnowledgeBase) -> dict[str, Any]:
@@ -363,8 +365,28 @@ def _validate(directory: Path | None) -> int:
         print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s): the knowledge base is NOT valid.")
         return 1
     print(f"OK: {len(kb.entries)} entries, {len(kb.sources)} sources, {len(kb.topics)} topics, "
+          f"{len(kb.off_topic)} groups of declined questions, {len(kb.names)} names; "
           f"{len(report.warnings)} warning(s); version {kb.version}, loaded in {elapsed * 1000:.0f} ms.")
+    _refresh_embeddings(kb, root)
     return 0
+
+
+def _refresh_embeddings(kb: KnowledgeBase, root: Path) -> None:
+    """Add the vectors of new phrasings to the embedding cache, so the bot's next start (and CI) finds them."""
+    from bot import semantic
+
+    embedder = semantic.default_embedder() if semantic.enabled() else None
+    if embedder is None:
+        print("Embedding cache: not checked (semantic matching is off or its model is not installed).")
+        return
+    cache = semantic.EmbeddingCache(semantic.cache_path(root))
+    before = len(cache)
+    started = time.perf_counter()
+    Matcher(kb, embedder=embedder, cache=cache)
+    added = len(cache) - before
+    saved = cache.save()
+    where = cache.path if saved else f"memory only: {cache.path} is not writable"
+    print(f"Embedding cache: {added} new phrasing vector(s) in {time.perf_counter() - started:.1f} s ({where}).")
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.matching import Matcher, Thresholds, confidence
+from bot.matching import Matcher, Thresholds, answers
 
 NONE = "none"
 
@@ -154,22 +154,14 @@ def tune(
     Scores are computed once per question; the search then runs over a grid of answer thresholds and margin weights.
     """
     base = matcher.thresholds
-    rows = []
-    for q in questions:
-        scores = matcher.scores(q.text)
-        order = np.argsort(-scores, kind="stable")[:2]
-        best_id = matcher.kb.entries[order[0]].id
-        rows.append((q, best_id, float(scores[order[0]]), float(scores[order[1]])))
+    rows = [(q, matcher.judge(q.text)) for q in questions]
+    top = 1.0 + base.semantic_weight * (1 - base.semantic_floor) if matcher.semantic is not None else 1.0
     best: tuple[tuple[int, int], Thresholds, Tally] | None = None
-    for answer, margin in itertools.product(np.arange(0.40, 1.20, 0.01), np.arange(0.0, 3.01, 0.25)):
+    for answer, margin in itertools.product(np.arange(0.40, top + 0.2, 0.01), np.arange(0.0, 3.01, 0.25)):
         candidate = replace(base, answer=round(float(answer), 2), margin=round(float(margin), 2))
         tally = Tally()
-        for q, got, score, second in rows:
-            answered = (
-                score >= base.suggest
-                and score - second >= base.min_lead
-                and confidence(score, second, candidate) >= candidate.answer
-            )
+        for q, j in rows:
+            answered = not j.declined and answers(j.best, j.second, candidate)
             if q.expect == NONE:
                 tally.out_of_scope += 1
                 tally.oos_answered += answered
@@ -177,7 +169,7 @@ def tune(
                 tally.in_scope += 1
                 if not answered:
                     tally.abstained += 1
-                elif q.accepts(got):
+                elif q.accepts(j.top):
                     tally.correct += 1
                 else:
                     tally.wrong += 1

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, RootModel, ValidationError
 
 from bot import languages
 from bot.text import fold, to_traditional
@@ -195,6 +195,24 @@ class Entry(_Model):
         return values.get(lang) or values.get(languages.DEFAULT) or ""
 
 
+class OffTopic(_Model):
+    """Questions the bot must not answer although they sound close (``knowledge/out-of-scope.yaml``).
+
+    Consular services, other China topics, small talk, practical details the sources do not give: a question
+    nearer to these phrasings than to any entry gets the plain "no answer" reply instead of a wrong card.
+    """
+
+    id: EntryId
+    about: Text  # what kind of question, for the moderators
+    questions: Phrasings
+
+
+class NameGroup(RootModel[tuple[Text, ...]]):
+    """One place, person or organisation under all the names people write it with (``knowledge/names.yaml``)."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+
 class Translation(_Model):
     """One entry's texts in one translated language (``knowledge/translations/<lang>.yaml``)."""
 
@@ -216,7 +234,12 @@ _ITEM_MODELS: dict[str, type[_Model]] = {
     "entries": Entry,
     "translations": Translation,
     "topic_translations": TopicTranslation,
+    "out_of_scope": OffTopic,
+    "names": NameGroup,
 }
+
+OFF_TOPIC_FILE = "out-of-scope.yaml"
+NAMES_FILE = "names.yaml"
 
 
 # --- problems --------------------------------------------------------------------------------------------------
@@ -276,6 +299,8 @@ class KnowledgeBase:
     version: str  # a content hash of the files, so anyone can check an answer came from a published set
     updated: dt.date  # the most recent review date
     directory: str = ""
+    off_topic: tuple[OffTopic, ...] = ()  # near-miss questions to decline, never answered
+    names: tuple[tuple[str, ...], ...] = ()  # each: the names of one thing in several languages and scripts
     by_id: Mapping[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -309,6 +334,8 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
     topics_file = root / "topics.yaml"
     files = [topics_file] + _yaml_files(root / "sources") + _yaml_files(root / "entries")
     files += _yaml_files(root / "translations")
+    off_topic_file, names_file = root / OFF_TOPIC_FILE, root / NAMES_FILE
+    files += [f for f in (off_topic_file, names_file) if f.is_file()]
     if not (root / "sources").is_dir() or not (root / "entries").is_dir():
         problems.append(Problem(str(root), None, "a knowledge directory needs the folders sources/ and entries/"))
     translations: dict[str, list[tuple[Translation, _Place]]] = {}
@@ -340,13 +367,15 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
             translations[lang] = list(_items(name, data, lines, "entries", "translations", problems, broken))
             topic_names[lang] = list(_items(name, data, lines, "topics", "topic_translations", problems, broken))
             continue
-        key = "topics" if path == topics_file else path.parent.name
+        key = {topics_file: "topics", off_topic_file: "out_of_scope", names_file: "names"}.get(path, path.parent.name)
         if _shape(name, data, {key}, {key}, problems):
             items[key].extend(_items(name, data, lines, key, key, problems, broken))
 
     topics, sources, entries = items["topics"], items["sources"], items["entries"]
     problems.extend(_cross_checks(topics, sources, entries, broken))
     problems.extend(_translation_checks(entries, translations, topics, topic_names, broken))
+    problems.extend(_off_topic_checks(entries, translations, items["out_of_scope"]))
+    problems.extend(_name_checks(items["names"]))
     report = Report(tuple(problems))
     if not report.ok:
         return None, report
@@ -359,6 +388,8 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
         version=digest.hexdigest()[:12],
         updated=max((e.reviewed for e, _ in entries), default=dt.date(1970, 1, 1)),
         directory=str(root),
+        off_topic=tuple(o for o, _ in items["out_of_scope"]),
+        names=tuple(g.root for g, _ in items["names"]),
     )
     return kb, report
 
@@ -610,6 +641,51 @@ def _cross_checks(
     for source, place in sources:
         if source.id not in cited:
             yield Problem(place.file, place.line("id"), f"source {source.id!r} is not cited by any entry", "warning")
+
+
+def _off_topic_checks(
+    entries: list[tuple[Entry, _Place]],
+    translations: dict[str, list[tuple[Translation, _Place]]],
+    off_topic: list[tuple[OffTopic, _Place]],
+) -> Iterator[Problem]:
+    """Declined questions have ids of their own and never repeat a phrasing that an entry answers."""
+    entry_ids = {e.id for e, _ in entries}
+    yield from _duplicate_ids("out-of-scope group", off_topic)
+    answered = {fold(q).replace(" ", ""): e.id for e, _ in entries for qs in e.questions.values() for q in qs}
+    answered.update((fold(q).replace(" ", ""), t.id) for items in translations.values() for t, _ in items
+                    for q in t.questions)
+    for group, place in off_topic:
+        tag = f"[{group.id}]"
+        if group.id in entry_ids:
+            yield Problem(place.file, place.line("id"), f"{tag} is also an entry id: pick another id")
+        for lang, questions in group.questions.items():
+            for index, question in enumerate(questions):
+                key = fold(question).replace(" ", "")
+                line = place.line("questions", lang, index)
+                if not key:
+                    yield Problem(place.file, line, f"{tag} question {question!r} has no words to match")
+                elif key in answered:
+                    yield Problem(place.file, line, f"{tag} question {question!r} is a phrasing of entry "
+                                  f"{answered[key]!r}: a question is either answered or declined")
+
+
+def _name_checks(groups: list[tuple[NameGroup, _Place]]) -> Iterator[Problem]:
+    """A name stands for one thing: it may not appear in two groups, and a group needs two names to be of use."""
+    owner: dict[str, tuple[str, _Place, int]] = {}
+    for group, place in groups:
+        folded = [fold(n) for n in group.root]
+        if len({f for f in folded if f}) < 2:
+            yield Problem(place.file, place.line(), f"name group {list(group.root)} needs at least two different names")
+        for index, (name, key) in enumerate(zip(group.root, folded, strict=True)):
+            if not key:
+                yield Problem(place.file, place.line(index), f"name {name!r} has no letters to match")
+                continue
+            seen = owner.get(key)
+            if seen is None:
+                owner[key] = (name, place, index)
+            elif seen[1].path != place.path:
+                yield Problem(place.file, place.line(index), f"name {name!r} is also in the group at line "
+                              f"{seen[1].line(seen[2])} ({seen[0]!r}): a name may stand for one thing only")
 
 
 #: How a missing translation is reported: "warning" while a language is being translated, "error" once complete.

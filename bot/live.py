@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import semantic
 from bot.facts import KnowledgeBase, Report, load_knowledge
 from bot.matching import Matcher, Phrasing
 
@@ -37,7 +38,31 @@ class ReloadResult:
 
 
 def build(kb: KnowledgeBase, extra: Iterable[Phrasing] = ()) -> Snapshot:
-    return Snapshot(kb, Matcher(kb, extra))
+    return Snapshot(kb, build_matcher(kb, extra))
+
+
+_caches: dict[str, semantic.EmbeddingCache] = {}
+
+
+def build_matcher(kb: KnowledgeBase, extra: Iterable[Phrasing] = (), use_semantic: bool | None = None) -> Matcher:
+    """The matcher for ``kb``: with the embedding model unless ``SEMANTIC_MATCHING=off`` or it cannot be loaded.
+
+    Phrasing vectors come from the knowledge directory's cache file (one cache object per file for the process), and
+    the vectors of new phrasings are written back to it.
+    """
+    if use_semantic is None:
+        use_semantic = semantic.enabled()
+    embedder = semantic.default_embedder() if use_semantic else None
+    if embedder is None:
+        return Matcher(kb, extra)
+    path = semantic.cache_path(kb.directory) if kb.directory else None
+    key = str(path)
+    cache = _caches.get(key)
+    if cache is None:
+        cache = _caches[key] = semantic.EmbeddingCache(path)
+    matcher = Matcher(kb, extra, embedder=embedder, cache=cache)
+    cache.save()
+    return matcher
 
 
 class LiveKnowledge:

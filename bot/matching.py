@@ -27,7 +27,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from bot.facts import Entry, KnowledgeBase
-from bot.text import MAX_MATCH_CHARS, clean, fold, read_language
+from bot.semantic import Embedder, EmbeddingCache, SemanticIndex
+from bot.text import MAX_MATCH_CHARS, Aliases, clean, fold, read_language
 
 _HAN_RUN = regex.compile(r"\p{Han}+")
 _WORD_NGRAM = 3
@@ -49,15 +50,26 @@ class Phrasing:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When the matcher answers, suggests, or abstains. Scores run from 0 to 1."""
+    """When the matcher answers, suggests, or abstains. N-gram scores run from 0 to 1; the embedding model's
+    similarity, when there is one, adds up to ``semantic_weight * (1 - semantic_floor)``."""
 
     answer: float = 0.71  # answer outright when the best score plus ``margin`` times its lead reaches this
     margin: float = 0.75  # how much the lead over the second-best entry counts towards confidence
     min_lead: float = 0.03  # never answer when the runner-up is this close, however high both score
     suggest: float = 0.36  # entries scoring this much are offered as "did you mean"
+    auto_reply: float = 0.85  # unrequested answers in groups (opt-in) need far more than answers to a question
     keyword_bonus: float = 0.0  # added when the question names one of the entry's specific keywords
     keyword_entries: int = 3  # a keyword is specific when at most this many entries list it
     weight_levels: int = 4  # n-grams count 1..this many times, by how few entries use them (0: all count once)
+    name_weight: int = 0  # a name from names.yaml also counts as this many n-grams of its own (then weighted)
+    semantic_weight: float = 4.0  # with an embedding model: how much its similarity adds to the n-gram score ...
+    semantic_floor: float = 0.85  # ... above this cosine similarity (the model rates any two questions over 0.7)
+
+
+#: Chosen with ``python -m bot eval --tune`` on the development sets (see the README): one set for the n-grams alone,
+#: one for n-grams with the embedding model.
+LEXICAL_THRESHOLDS = Thresholds(answer=0.84, margin=2.0, name_weight=1)
+SEMANTIC_THRESHOLDS = Thresholds(answer=1.29, margin=2.75, auto_reply=1.4)
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class Match:
     status: Literal["answer", "uncertain", "none"]
     candidates: tuple[Candidate, ...]  # best first; the answer when status is "answer"
     foreign: bool = False  # asked in a language the bot does not speak: answered in English, with a note
+    off_topic: str | None = None  # the group of declined questions it resembles most (status "none")
 
     @property
     def best(self) -> Candidate | None:
@@ -111,37 +124,52 @@ def _word_grams(word: str) -> list[str]:
 
 
 class Matcher:
-    """Matches questions against a knowledge base; built once per load, immutable, safe to share between threads."""
+    """Matches questions against a knowledge base; built once per load, immutable, safe to share between threads.
+
+    Entries and the knowledge base's groups of declined questions (``off_topic``) are indexed alike as "owners" of
+    phrasings: entries first, in knowledge-base order, then the declined groups. A question whose best owner is a
+    declined group gets no answer and no suggestion.
+    """
 
     def __init__(
         self,
         kb: KnowledgeBase,
         extra: Iterable[Phrasing] = (),
         thresholds: Thresholds | None = None,
+        embedder: Embedder | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> None:
         self.kb = kb
-        self.thresholds = thresholds or Thresholds()
+        self.thresholds = thresholds or (SEMANTIC_THRESHOLDS if embedder else LEXICAL_THRESHOLDS)
         phrasings = [Phrasing(e.id, q, lang) for e in kb.entries for lang, qs in e.questions.items() for q in qs]
         phrasings += [Phrasing(e.id, t, lang) for e in kb.entries for lang, t in e.title.items()]
         phrasings += [p for p in extra if p.entry_id in kb.by_id]
         self._entry_index = {e.id: i for i, e in enumerate(kb.entries)}
+        self._owner_ids = [e.id for e in kb.entries] + [g.id for g in kb.off_topic]
+        for n, group in enumerate(kb.off_topic, len(kb.entries)):
+            self._entry_index.setdefault(group.id, n)
+            phrasings += [Phrasing(group.id, q, lang) for lang, qs in group.questions.items() for q in qs]
+        self._aliases = Aliases(kb.names, marks=self.thresholds.name_weight)
         folded: list[tuple[int, str]] = []
         langs: list[str] = []
+        texts: list[str] = []
         seen: set[tuple[int, str]] = set()
         for p in phrasings:
-            key = fold(p.text)
+            key = self._aliases.apply(fold(p.text))
             owner = self._entry_index[p.entry_id]
             if not key or (owner, key) in seen:
                 continue
             seen.add((owner, key))
             folded.append((owner, key))
             langs.append(p.lang)
-        order = sorted(range(len(folded)), key=lambda i: folded[i][0])  # grouped by entry, for the per-entry maximum
+            texts.append(p.text)
+        order = sorted(range(len(folded)), key=lambda i: folded[i][0])  # grouped by owner, for the per-owner maximum
         folded = [folded[i] for i in order]
         langs = [langs[i] for i in order]
+        texts = [texts[i] for i in order]
         self.phrasings: tuple[str, ...] = tuple(key for _, key in folded)  # folded, in index order
         grams = [(owner, features(key)) for owner, key in folded]
-        self._weights = _weights(grams, len(kb.entries), self.thresholds.weight_levels)
+        self._weights = _weights(grams, len(self._owner_ids), self.thresholds.weight_levels)
         self._vocab: dict[str, int] = {}
         self._grams = [self._encode(g, grow=True) for _, g in grams]
         self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
@@ -162,7 +190,11 @@ class Matcher:
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
-        keywords = [{fold(w) for w in e.keywords} - {""} for e in kb.entries]
+        self.semantic: SemanticIndex | None = None
+        if embedder is not None:
+            cache = cache if cache is not None else EmbeddingCache(None)
+            self.semantic = SemanticIndex(embedder, cache, texts, owners, len(self._owner_ids))
+        keywords = [{self._aliases.apply(fold(w)) for w in e.keywords} - {""} for e in kb.entries]
         users: dict[str, int] = {}
         for ks in keywords:
             for k in ks:
@@ -209,8 +241,19 @@ class Matcher:
         ``lang``: the question's language when known for sure; a Latin-script question is then compared only with
         phrasings in that language and in English.
         """
-        folded = fold(question)
-        out = np.zeros(len(self.kb.entries), dtype=np.float32)
+        return self._owner_scores(question, lang)[: len(self.kb.entries)]
+
+    def _owner_scores(self, question: str, lang: str | None = None) -> np.ndarray:
+        """The scores of every entry, then of every group of declined questions."""
+        out = self._lexical_scores(question, lang)
+        t = self.thresholds
+        if self.semantic is not None:
+            out += t.semantic_weight * np.clip(self.semantic.scores(question) - t.semantic_floor, 0, None)
+        return out
+
+    def _lexical_scores(self, question: str, lang: str | None) -> np.ndarray:
+        folded = self._aliases.apply(fold(question))
+        out = np.zeros(len(self._owner_ids), dtype=np.float32)
         if not folded or not self._grams:
             return out
         query = self._encode(features(folded))
@@ -224,7 +267,7 @@ class Matcher:
             common = np.zeros(len(self._grams), dtype=np.float32)
             common[rows] = self._common([query], grams, self._lengths[rows])[0]
         dice = 2 * common / (self._lengths + len(query))  # 2*|common| / (|q| + |p|)
-        windows = _windows(question, folded)
+        windows = [self._aliases.apply(w) for w in _windows(question, folded)]
         if windows:
             # A forwarded text: its sentences are compared only with the phrasings the whole text contains most
             # of, so the cost stays flat however many phrasings there are.
@@ -242,34 +285,65 @@ class Matcher:
         bonus = self.thresholds.keyword_bonus
         if bonus:
             for i in np.argsort(-out, kind="stable")[:8]:
-                if out[i] > 0 and _names_any(folded, self._keywords[i]):
+                if i < len(self._keywords) and out[i] > 0 and _names_any(folded, self._keywords[i]):
                     out[i] += bonus
         return out
 
-    def search(self, question: str, lang_hint: str | None = None, limit: int = 3) -> Match:
-        """The best entry for ``question`` if the matcher is confident, else up to ``limit`` close alternatives."""
+    def judge(self, question: str, lang_hint: str | None = None) -> Judgement:
+        """The best owner of ``question`` (an entry or a declined group), its score and the runner-up's."""
         reading = read_language(question, lang_hint)
-        scores = self.scores(question, reading.lang if reading.sure else None)
-        order = np.argsort(-scores, kind="stable")[: max(limit, 2)]
-        t = self.thresholds
+        scores = self._owner_scores(question, reading.lang if reading.sure else None)
+        order = np.argsort(-scores, kind="stable")[:2]
         best = float(scores[order[0]]) if len(order) else 0.0
         second = float(scores[order[1]]) if len(order) > 1 else 0.0
+        top = self._owner_ids[order[0]] if len(order) else ""
+        declined = bool(len(order)) and order[0] >= len(self.kb.entries)
+        return Judgement(reading.lang, reading.foreign, top, declined, best, second, scores[: len(self.kb.entries)])
+
+    def search(self, question: str, lang_hint: str | None = None, limit: int = 3) -> Match:
+        """The best entry for ``question`` if the matcher is confident, else up to ``limit`` close alternatives."""
+        j = self.judge(question, lang_hint)
+        t = self.thresholds
+        if j.declined:
+            return Match(question, j.lang, "none", (), j.foreign, off_topic=j.top)
+        order = np.argsort(-j.entry_scores, kind="stable")[:limit]
         close = tuple(
-            Candidate(self.kb.entries[i], round(float(scores[i]), 4)) for i in order[:limit] if scores[i] >= t.suggest
+            Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4))
+            for i in order if j.entry_scores[i] >= t.suggest
         )
-        if best >= t.suggest and best - second >= t.min_lead and confidence(best, second, t) >= t.answer:
+        if answers(j.best, j.second, t):
             status: Literal["answer", "uncertain", "none"] = "answer"
         elif close:
             status = "uncertain"
         else:
             status = "none"
-        return Match(question, reading.lang, status, close, reading.foreign)
+        return Match(question, j.lang, status, close, j.foreign)
 
     def rank(self, question: str, limit: int = 10) -> Sequence[Candidate]:
-        """The entries closest to ``question``, best first, however weak (for browsing and inline search)."""
-        scores = self.scores(question)
+        """The entries closest to ``question``, best first, however weak (for browsing and inline search, which runs
+        as the user types: by n-grams alone, in about a millisecond)."""
+        scores = self._lexical_scores(question, None)[: len(self.kb.entries)]
         order = np.argsort(-scores, kind="stable")[:limit]
         return [Candidate(self.kb.entries[i], round(float(scores[i]), 4)) for i in order if scores[i] > 0]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The raw material of a verdict: who scored best, by how much, and every entry's score."""
+
+    lang: str
+    foreign: bool
+    top: str  # the best owner's id: an entry, or a group of declined questions when ``declined``
+    declined: bool
+    best: float
+    second: float
+    entry_scores: np.ndarray
+
+
+def answers(best: float, second: float, thresholds: Thresholds) -> bool:
+    """Whether a best score and its runner-up's are clear enough to answer outright."""
+    t = thresholds
+    return best >= t.suggest and best - second >= t.min_lead and confidence(best, second, t) >= t.answer
 
 
 _UNKNOWN_WEIGHT = 2

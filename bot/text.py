@@ -4,6 +4,7 @@
 ``fold`` turns text into the key the matcher compares: case-folded, accents removed, punctuation and emoji dropped,
 digit groups joined, and Traditional Chinese converted to Simplified with OpenCC (``tw2sp``, which also maps Taiwan
 vocabulary) so both scripts compare equal.
+``Aliases`` rewrites the names of one place, person or organisation in any language or script to one form.
 ``detect_language`` decides which language to answer in from the question itself, with a caller's hint.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -78,6 +80,52 @@ def fold(text: str) -> str:
     text = _MARKS.sub("", unicodedata.normalize("NFD", text))
     text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", _NOT_WORD.sub(" ", text)).strip()
+
+
+class Aliases:
+    """Names that mean one thing (Rotterdam, 鹿特丹; Pays-Bas, Nederland, 荷兰), rewritten in folded text to the
+    first Latin-script name of their group, so that a question and a phrasing naming it differently still share it.
+
+    Latin-script names match whole words; Chinese names match anywhere (Chinese has no spaces), and the name put in
+    their place is set off with spaces so it stays a word of its own. With ``marks``, each name found is also
+    followed by that many copies of a one-character word standing for its group (a private-use character): a
+    matcher comparing n-grams then counts a shared name as much as a whole word, not as a few letters among many.
+    """
+
+    def __init__(self, groups: Iterable[Sequence[str]] = (), marks: int = 0) -> None:
+        self._to: dict[str, str] = {}
+        for number, group in enumerate(groups):
+            forms = [f for f in (fold(n) for n in group) if f]
+            if not forms:
+                continue
+            target = next((f for f in forms if not _HAN.search(f)), forms[0])
+            mark = chr(_MARK_BASE + number) if number < _MARK_COUNT else ""
+            replacement = " ".join([target] + [mark] * marks if mark else [target])
+            for form in forms:
+                self._to.setdefault(form, replacement)
+        by_length = sorted(self._to, key=len, reverse=True)  # the longest name wins: "new york" before "york"
+        latin = [regex.escape(f) for f in by_length if not _HAN.search(f)]
+        han = [regex.escape(f) for f in by_length if _HAN.search(f)]
+        parts = []
+        if latin:
+            parts.append(r"(?<![\p{L}\p{N}--\p{Han}])(?:" + "|".join(latin) + r")(?![\p{L}\p{N}--\p{Han}])")
+        if han:
+            parts.append("(?:" + "|".join(han) + ")")
+        self._pattern = regex.compile("|".join(parts), regex.V1) if parts else None
+
+    def __len__(self) -> int:
+        return len(self._to)
+
+    def apply(self, folded: str) -> str:
+        """``folded`` (the output of ``fold``) with every known name in its group's form."""
+        if self._pattern is None:
+            return folded
+        out = self._pattern.sub(lambda m: f" {self._to[m.group()]} ", folded)
+        return _SPACES.sub(" ", out).strip() if out != folded else folded
+
+
+_MARK_BASE = 0xF0000  # Supplementary Private Use Area-A: never in folded text (``clean`` removes private use)
+_MARK_COUNT = 0xFFFE
 
 
 _OTHER_WORD = regex.compile(r"[\p{L}--\p{Han}]+", regex.V1)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot import semantic
 from bot.facts import DEFAULT_DIR, KnowledgeBase, require_knowledge
 from bot.matching import Matcher
 
@@ -28,3 +31,15 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def matcher(kb: KnowledgeBase) -> Matcher:
     return Matcher(kb)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests read the committed vectors of the bundled knowledge but write new ones to a copy, never to the repo."""
+    copy = tmp_path_factory.mktemp("embeddings") / "cache.npz"
+    committed = semantic.cache_path(DEFAULT_DIR, env={})
+    if committed.is_file():
+        shutil.copy(committed, copy)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EMBEDDING_CACHE", str(copy))
+        yield

@@ -107,13 +107,18 @@ async def test_unanswerable_question_is_said_plainly_and_recorded_without_the_as
     assert rows == [("What is the weather like in Lisbon tomorrow?", "en", 1)]
 
 
+VAGUE = ["荷兰那边怎么样了", "警察站的事", "这个新闻是真的吗", "他们后来怎么样了"]
+
+
 async def test_uncertain_question_offers_did_you_mean_then_answers(bot: Bot) -> None:
-    r = await bot.reply_to(bot.api.private_message(ALICE, "荷兰政府关闭了中国警察站吗"))
+    matcher = bot.services.live.snapshot.matcher
+    question, match = next((q, m) for q in VAGUE if (m := matcher.search(q)).status == "uncertain")
+    r = await bot.reply_to(bot.api.private_message(ALICE, question))
     choices = [d for d in buttons(r) if d.startswith("e:")]
-    assert r.text.startswith("我不确定") and 1 <= len(choices) <= 3 and "e:response-netherlands:zh-Hans" in choices
-    message_id = r.result["message_id"]
-    card = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, message_id, "e:response-netherlands:zh-Hans"))
-    assert "荷兰" in card.text and "来源" in card.text
+    assert r.text.startswith("我不确定") and 1 <= len(choices) <= 3
+    assert choices == [f"e:{c.entry.id}:zh-Hans" for c in match.candidates]  # best first
+    card = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, r.result["message_id"], choices[0]))
+    assert match.candidates[0].entry.title["zh-Hans"] in card.text and "来源" in card.text
 
 
 async def test_votes_are_one_per_person_and_changeable(bot: Bot) -> None:
@@ -199,7 +204,10 @@ async def test_flood_from_one_asker_gets_one_notice_and_others_still_get_answers
 
 async def test_a_user_who_blocked_the_bot_does_not_break_it(bot: Bot) -> None:
     bot.api.fail_blocked("sendMessage", times=1)
+    mark = bot.api.mark()
     bot.api.push(bot.api.private_message(ALICE, "Safeguard Defenders"))
+    blocked = await bot.api.wait_for_async(method="sendMessage", chat_id=ALICE, after=mark, include_failed=True)
+    assert blocked.error_code == 403
     r = await bot.reply_to(bot.api.private_message(BOB, "Safeguard Defenders"))
     assert r.chat_id == BOB and "Sources" in r.text
 

@@ -235,3 +235,78 @@ def test_the_bundled_knowledge_base_is_valid() -> None:
         assert len(entry.questions["en"]) >= 5 and len(entry.questions["zh-Hans"]) >= 5, entry.id
         if entry.kind == "claim":
             assert entry.verdict and entry.claimant, entry.id
+
+
+OFF_TOPIC = """\
+out_of_scope:
+  - id: consular
+    about: Passports and visas.
+    questions:
+      en: [how do i renew my passport, visa for china]
+      zh-Hans: [怎么换护照]
+"""
+
+
+def test_out_of_scope_questions_load(kdir: Path) -> None:
+    (kdir / "out-of-scope.yaml").write_text(OFF_TOPIC, encoding="utf-8")
+    kb, report = load_knowledge(kdir)
+    assert kb is not None and report.problems == ()
+    assert [g.id for g in kb.off_topic] == ["consular"]
+    assert kb.off_topic[0].questions["en"] == ("how do i renew my passport", "visa for china")
+    bare, _ = load_knowledge(GOOD)
+    assert bare is not None and bare.off_topic == () and bare.version != kb.version  # the file is in the hash
+
+
+def test_out_of_scope_question_an_entry_answers(kdir: Path) -> None:
+    # a question is either answered or declined: the same words (after folding) in both is an error, with its line
+    (kdir / "out-of-scope.yaml").write_text(OFF_TOPIC.replace("visa for china", "Number of overseas police "
+                                                              "stations?"), encoding="utf-8")
+    message = only_error(kdir)
+    assert message.startswith("knowledge/out-of-scope.yaml:5:")
+    assert "is a phrasing of entry 'count-of-stations'" in message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("id: consular", "id: count-of-stations", "is also an entry id"),
+        ("    about: Passports and visas.\n", "", "about"),
+        ("en: [how do i renew my passport, visa for china]", "xx: [hello]", "unknown language 'xx'"),
+    ],
+)
+def test_out_of_scope_mistakes(kdir: Path, old: str, new: str, expected: str) -> None:
+    (kdir / "out-of-scope.yaml").write_text(OFF_TOPIC.replace(old, new), encoding="utf-8")
+    assert expected in only_error(kdir)
+
+
+def test_out_of_scope_group_declared_twice(kdir: Path) -> None:
+    twice = OFF_TOPIC + OFF_TOPIC.split("\n", 1)[1].replace("renew my passport", "get a visa")
+    (kdir / "out-of-scope.yaml").write_text(twice, encoding="utf-8")
+    message = only_error(kdir)
+    assert "out-of-scope group id 'consular' is already used at knowledge/out-of-scope.yaml:2" in message
+
+
+def test_names_load_and_a_name_belongs_to_one_group(kdir: Path) -> None:
+    path = kdir / "names.yaml"
+    path.write_text("names:\n  - [Rotterdam, 鹿特丹]\n  - [Netherlands, Nederland, 荷兰]\n", encoding="utf-8")
+    kb, report = load_knowledge(kdir)
+    assert kb is not None and report.problems == ()
+    assert kb.names == (("Rotterdam", "鹿特丹"), ("Netherlands", "Nederland", "荷兰"))
+    path.write_text("names:\n  - [Rotterdam, 鹿特丹]\n  - [Netherlands,\n     荷蘭, ROTTERDAM]\n", encoding="utf-8")
+    assert only_error(kdir) == ("knowledge/names.yaml:4: error: name 'ROTTERDAM' is also in the group at line 2 "
+                                "('Rotterdam'): a name may stand for one thing only")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("names:\n  - [Rotterdam]\n", "needs at least two different names"),
+        ("names:\n  - [Rotterdam, ROTTERDAM!]\n", "needs at least two different names"),
+        ("names:\n  - [Rotterdam, '!!', 鹿特丹]\n", "has no letters to match"),
+        ("names:\n  - Rotterdam\n", "names.yaml:2"),
+        ("names: Rotterdam\n", "'names:' must hold a list"),
+    ],
+)
+def test_name_group_mistakes(kdir: Path, content: str, expected: str) -> None:
+    (kdir / "names.yaml").write_text(content, encoding="utf-8")
+    assert expected in only_error(kdir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -135,3 +136,14 @@ def test_simplified_phrasings_also_match_in_traditional_script(matcher: Matcher,
             elif match.lang != "zh-Hant" and traditional != q:
                 misses.append((entry.id, traditional, match.lang))
     assert misses == []
+
+
+def test_a_name_in_another_script_counts_as_the_same_name(small_kb: KnowledgeBase) -> None:
+    """names.yaml: 'Beijing' in an English phrasing and 北京 in an English question are one word to the matcher."""
+    question = "are they volunteers according to 北京"
+    plain = Matcher(small_kb)
+    named = Matcher(dataclasses.replace(small_kb, names=(("Beijing", "Pekín", "北京"),)))
+    entry = small_kb.entries.index(small_kb.by_id["denial-volunteers"])
+    assert named.scores(question)[entry] > plain.scores(question)[entry]
+    assert named.scores(question)[entry] == pytest.approx(named.scores("are they volunteers according to Pekín")[entry])
+    assert named.search(question).best is not None and named.search(question).best.entry.id == "denial-volunteers"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import languages
-from bot.text import MAX_MATCH_CHARS, chinese_script, clean, detect_language, fold
+from bot.text import MAX_MATCH_CHARS, Aliases, chinese_script, clean, detect_language, fold
 
 
 def test_fold_makes_spellings_of_one_question_equal() -> None:
@@ -97,3 +97,33 @@ def test_read_language_in_every_supported_language(text: str, hint: str | None, 
 
     reading = read_language(text, hint)
     assert (reading.lang, reading.foreign) == (lang, foreign)
+
+
+NAMES = [
+    ["Netherlands", "Nederland", "Pays-Bas", "荷兰"],
+    ["Rotterdam", "鹿特丹"],
+    ["New York", "Nueva York", "纽约"],
+    ["Safeguard Defenders", "保护卫士"],
+    ["York", "约克"],
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Het politiebureau in 鹿特丹?", "het politiebureau in rotterdam"),  # a Chinese name in a Dutch question
+        ("鹿特丹的警察站", "rotterdam 的警察站"),  # ... set off as a word of its own
+        ("荷蘭政府關閉了嗎", "netherlands 政府关闭了吗"),  # Traditional script folds to the same name
+        ("Les postes aux PAYS-BAS", "les postes aux netherlands"),  # case, hyphen
+        ("NUEVA YORK y York", "new york y york"),  # the longest name wins; York stays York
+        ("Nederlander Rotterdammer", "nederlander rotterdammer"),  # whole words only
+        ("保護衛士报告", "safeguard defenders 报告"),
+        ("nothing to see", "nothing to see"),
+    ],
+)
+def test_aliases_give_one_name_to_one_thing(text: str, expected: str) -> None:
+    assert Aliases(NAMES).apply(fold(text)) == expected
+
+
+def test_aliases_without_names_change_nothing() -> None:
+    assert Aliases().apply("het politiebureau in 鹿特丹") == "het politiebureau in 鹿特丹" and len(Aliases()) == 0

