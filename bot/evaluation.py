@@ -161,7 +161,7 @@ def tune(
         candidate = replace(base, answer=round(float(answer), 2), margin=round(float(margin), 2))
         tally = Tally()
         for q, j in rows:
-            answered = not j.declined and answers(j.best, j.second, candidate)
+            answered = not j.declined and (j.sure or answers(j.best, j.second, candidate))
             if q.expect == NONE:
                 tally.out_of_scope += 1
                 tally.oos_answered += answered

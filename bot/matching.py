@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -28,7 +28,7 @@ from rapidfuzz.distance import Indel
 
 from bot.facts import Entry, KnowledgeBase
 from bot.semantic import Embedder, EmbeddingCache, SemanticIndex
-from bot.text import MAX_MATCH_CHARS, Aliases, clean, fold, read_language
+from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
 
 _HAN_RUN = regex.compile(r"\p{Han}+")
 _WORD_NGRAM = 3
@@ -64,12 +64,16 @@ class Thresholds:
     name_weight: int = 0  # a name from names.yaml also counts as this many n-grams of its own (then weighted)
     semantic_weight: float = 4.0  # with an embedding model: how much its similarity adds to the n-gram score ...
     semantic_floor: float = 0.85  # ... above this cosine similarity (the model rates any two questions over 0.7)
+    # with an embedding model: the n-grams alone answer, without asking the model, when their score plus
+    # ``shortcut_margin`` times their lead reaches ``shortcut`` (None: always ask the model)
+    shortcut: float | None = None
+    shortcut_margin: float = 1.0
 
 
 #: Chosen with ``python -m bot eval --tune`` on the development sets (see the README): one set for the n-grams alone,
 #: one for n-grams with the embedding model.
 LEXICAL_THRESHOLDS = Thresholds(answer=0.84, margin=2.0, name_weight=1)
-SEMANTIC_THRESHOLDS = Thresholds(answer=1.29, margin=2.75, auto_reply=1.4)
+SEMANTIC_THRESHOLDS = Thresholds(answer=1.29, margin=2.75, auto_reply=1.4, shortcut=0.84, shortcut_margin=1.0)
 
 
 @dataclass(frozen=True)
@@ -246,10 +250,14 @@ class Matcher:
     def _owner_scores(self, question: str, lang: str | None = None) -> np.ndarray:
         """The scores of every entry, then of every group of declined questions."""
         out = self._lexical_scores(question, lang)
-        t = self.thresholds
         if self.semantic is not None:
-            out += t.semantic_weight * np.clip(self.semantic.scores(question) - t.semantic_floor, 0, None)
+            out += self._semantic_part(question)
         return out
+
+    def _semantic_part(self, question: str) -> np.ndarray:
+        assert self.semantic is not None
+        t = self.thresholds
+        return t.semantic_weight * np.clip(self.semantic.scores(question) - t.semantic_floor, 0, None)
 
     def _lexical_scores(self, question: str, lang: str | None) -> np.ndarray:
         folded = self._aliases.apply(fold(question))
@@ -289,20 +297,37 @@ class Matcher:
                     out[i] += bonus
         return out
 
-    def judge(self, question: str, lang_hint: str | None = None) -> Judgement:
-        """The best owner of ``question`` (an entry or a declined group), its score and the runner-up's."""
+    def judge(self, question: str, lang_hint: str | None = None, shortcut: bool = True) -> Judgement:
+        """The best owner of ``question`` (an entry or a declined group), its score and the runner-up's.
+
+        With an embedding model, a question the n-grams alone answer clearly (``Thresholds.shortcut``) is settled
+        without the model, which costs ten to a hundred times more: about half of real questions. ``shortcut=False``
+        always asks the model, so that every score is on the same scale (auto-replies compare scores).
+        """
         reading = read_language(question, lang_hint)
-        scores = self._owner_scores(question, reading.lang if reading.sure else None)
+        scores = self._lexical_scores(question, reading.lang if reading.sure else None)
+        t = self.thresholds
+        if self.semantic is not None:
+            quick = self._verdict(reading, scores, sure=False)
+            if shortcut and t.shortcut is not None and not quick.declined and answers(
+                quick.best, quick.second, replace(t, answer=t.shortcut, margin=t.shortcut_margin)
+            ):
+                return replace(quick, sure=True)
+            scores = scores + self._semantic_part(question)
+        return self._verdict(reading, scores, sure=False)
+
+    def _verdict(self, reading: Reading, scores: np.ndarray, sure: bool) -> Judgement:
         order = np.argsort(-scores, kind="stable")[:2]
         best = float(scores[order[0]]) if len(order) else 0.0
         second = float(scores[order[1]]) if len(order) > 1 else 0.0
         top = self._owner_ids[order[0]] if len(order) else ""
         declined = bool(len(order)) and order[0] >= len(self.kb.entries)
-        return Judgement(reading.lang, reading.foreign, top, declined, best, second, scores[: len(self.kb.entries)])
+        return Judgement(reading.lang, reading.foreign, top, declined, best, second, scores[: len(self.kb.entries)],
+                         sure)
 
-    def search(self, question: str, lang_hint: str | None = None, limit: int = 3) -> Match:
+    def search(self, question: str, lang_hint: str | None = None, limit: int = 3, shortcut: bool = True) -> Match:
         """The best entry for ``question`` if the matcher is confident, else up to ``limit`` close alternatives."""
-        j = self.judge(question, lang_hint)
+        j = self.judge(question, lang_hint, shortcut)
         t = self.thresholds
         if j.declined:
             return Match(question, j.lang, "none", (), j.foreign, off_topic=j.top)
@@ -311,7 +336,7 @@ class Matcher:
             Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4))
             for i in order if j.entry_scores[i] >= t.suggest
         )
-        if answers(j.best, j.second, t):
+        if j.sure or answers(j.best, j.second, t):
             status: Literal["answer", "uncertain", "none"] = "answer"
         elif close:
             status = "uncertain"
@@ -338,6 +363,7 @@ class Judgement:
     best: float
     second: float
     entry_scores: np.ndarray
+    sure: bool = False  # settled by the n-grams alone, without the embedding model (scores are n-gram scores)
 
 
 def answers(best: float, second: float, thresholds: Thresholds) -> bool:

@@ -162,3 +162,16 @@ class CountingEmbedder:
 )
 def test_names_cross_scripts_and_languages(kb: KnowledgeBase, question: str, expected: str) -> None:
     assert build_matcher(kb, use_semantic=True).judge(question).top == expected
+
+
+def test_a_clear_ngram_answer_does_not_wait_for_the_model(small_kb: KnowledgeBase) -> None:
+    model = WordEmbedder()
+    matcher = Matcher(small_kb, embedder=model)
+    model.calls.clear()
+    clear = matcher.search("how many police stations are there abroad")  # a phrasing, word for word
+    assert clear.best is not None and clear.best.entry.id == "count-of-stations" and model.calls == []
+    vague = matcher.search("what about those places")
+    assert model.calls == ["what about those places"] and vague.best is None
+    full = matcher.search("how many police stations are there abroad", shortcut=False)  # auto-replies: one scale
+    assert model.calls[-1] == "how many police stations are there abroad"
+    assert full.best is not None and full.best.score > clear.best.score  # the model's similarity added

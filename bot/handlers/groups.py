@@ -106,7 +106,9 @@ async def on_chatter(update: Update, context: Context) -> None:
     if now - svc.last_auto_reply.get(chat.id, -1e9) < svc.settings.auto_reply_cooldown:
         return
     snap = svc.live.snapshot
-    match = await asyncio.to_thread(snap.matcher.search, text, (await svc.store.chat_settings(chat.id)).lang)
+    lang = (await svc.store.chat_settings(chat.id)).lang
+    # no shortcut: the score is compared with the auto-reply bar, which is on the scale of the model's scores
+    match = await asyncio.to_thread(snap.matcher.search, text, lang, 3, False)
     best = match.best
     if best is None or best.score < snap.matcher.thresholds.auto_reply or best.entry.kind != "claim":
         return
