@@ -207,7 +207,7 @@ def _chat(args: argparse.Namespace) -> int:
     kb, matcher = _load(args.knowledge)
     hint = languages.canonical(args.lang)
     print(f"Fact-check console: {len(kb.entries)} entries, knowledge base {kb.version}. "
-          "Ask a question in English or Chinese; an empty line or Ctrl-D quits.\n")
+          "Ask a question in any of the nine languages; an empty line or Ctrl-D quits.\n")
     while True:
         try:
             question = input("you> ")
