@@ -16,6 +16,7 @@ thresholds were chosen on the development question set (``python -m bot eval --t
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -29,6 +30,8 @@ from rapidfuzz.distance import Indel
 from bot.facts import Entry, KnowledgeBase
 from bot.semantic import Embedder, EmbeddingCache, SemanticIndex
 from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
+
+log = logging.getLogger(__name__)
 
 _HAN_RUN = regex.compile(r"\p{Han}+")
 _WORD_NGRAM = 3
@@ -313,7 +316,10 @@ class Matcher:
                 quick.best, quick.second, replace(t, answer=t.shortcut, margin=t.shortcut_margin)
             ):
                 return replace(quick, sure=True)
-            scores = scores + self._semantic_part(question)
+            try:
+                scores = scores + self._semantic_part(question)
+            except Exception:  # the model failed on this question: n-gram scores fall short of its bar, so abstain
+                log.exception("the embedding model failed on a question; answering from the n-grams alone")
         return self._verdict(reading, scores, sure=False)
 
     def _verdict(self, reading: Reading, scores: np.ndarray, sure: bool) -> Judgement:

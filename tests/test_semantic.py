@@ -175,3 +175,18 @@ def test_a_clear_ngram_answer_does_not_wait_for_the_model(small_kb: KnowledgeBas
     full = matcher.search("how many police stations are there abroad", shortcut=False)  # auto-replies: one scale
     assert model.calls[-1] == "how many police stations are there abroad"
     assert full.best is not None and full.best.score > clear.best.score  # the model's similarity added
+
+
+def test_a_failing_model_means_no_answer_rather_than_an_error(
+    small_kb: KnowledgeBase, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = WordEmbedder()
+    matcher = Matcher(small_kb, embedder=model)
+
+    def broken(text: str) -> np.ndarray:
+        raise RuntimeError("engine failure")
+
+    model.embed = broken  # type: ignore[method-assign]
+    match = matcher.search("what about the stations")  # too vague for the n-grams alone
+    assert match.best is None and "embedding model failed" in caplog.text
+    assert matcher.search("how many police stations are there abroad").best is not None  # the shortcut still answers
