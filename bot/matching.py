@@ -75,7 +75,7 @@ class Thresholds:
 
 #: Chosen with ``python -m bot eval --tune`` on the development sets (see the README): one set for the n-grams alone,
 #: one for n-grams with the embedding model.
-LEXICAL_THRESHOLDS = Thresholds(answer=0.84, margin=2.0, name_weight=1)
+LEXICAL_THRESHOLDS = Thresholds(answer=0.90, margin=2.75, name_weight=1)
 SEMANTIC_THRESHOLDS = Thresholds(answer=1.29, margin=2.75, auto_reply=1.4, shortcut=0.84, shortcut_margin=1.0)
 
 
