@@ -382,11 +382,15 @@ def _refresh_embeddings(kb: KnowledgeBase, root: Path) -> None:
     cache = semantic.EmbeddingCache(semantic.cache_path(root))
     before = len(cache)
     started = time.perf_counter()
-    Matcher(kb, embedder=embedder, cache=cache)
+    index = Matcher(kb, embedder=embedder, cache=cache).semantic
     added = len(cache) - before
+    # the knowledge folder's own cache holds this knowledge's phrasings only (a shared EMBEDDING_CACHE keeps all)
+    own = cache.path == semantic.cache_path(root, env={})
+    dropped = cache.retain(embedder.name, index.texts) if index is not None and own else 0
     saved = cache.save()
     where = cache.path if saved else f"memory only: {cache.path} is not writable"
-    print(f"Embedding cache: {added} new phrasing vector(s) in {time.perf_counter() - started:.1f} s ({where}).")
+    print(f"Embedding cache: {added} new phrasing vector(s) in {time.perf_counter() - started:.1f} s, {dropped} "
+          f"unused dropped ({where}).")
 
 
 def _eval(args: argparse.Namespace) -> int:

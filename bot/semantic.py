@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -101,6 +101,7 @@ class EmbeddingCache:
         self.path = path
         self._vectors: dict[bytes, np.ndarray] = {}
         self._dirty = False
+        self._pruned = False
         self._lock = threading.Lock()
         if path is not None and path.is_file():
             try:
@@ -132,17 +133,32 @@ class EmbeddingCache:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)  # float16 rounding
         return out
 
+    def retain(self, model: str, texts: Iterable[str]) -> int:
+        """Forget every vector but those of ``texts``: phrasings deleted or edited leave none behind. The next
+        ``save`` writes exactly what is left. Returns how many were dropped."""
+        keep = {_key(model, t) for t in texts}
+        with self._lock:
+            before = len(self._vectors)
+            self._vectors = {k: v for k, v in self._vectors.items() if k in keep}
+            dropped = before - len(self._vectors)
+            self._pruned = self._pruned or bool(dropped)
+            self._dirty = self._dirty or bool(dropped)
+        return dropped
+
     def save(self) -> bool:
         """Write the cache if it changed; False (logged) when the location is not writable."""
         with self._lock:
             if not self._dirty or self.path is None:
                 return True
-            # another process (a second bot, the command line) may have saved meanwhile: keep its vectors too
-            merged = {**EmbeddingCache(self.path)._vectors, **self._vectors} if self.path.is_file() else self._vectors
+            # another process (a second bot, the command line) may have saved meanwhile: keep its vectors too,
+            # unless this cache was just pruned on purpose
+            merged = self._vectors
+            if self.path.is_file() and not self._pruned:
+                merged = {**EmbeddingCache(self.path)._vectors, **self._vectors}
             # raw bytes as rows of uint8: numpy's fixed-width bytes type would drop a key's trailing zero bytes
             keys = np.frombuffer(b"".join(merged), dtype=np.uint8).reshape(len(merged), _KEY_BYTES)
             vectors = np.vstack(list(merged.values())) if merged else np.zeros((0, 0), np.float16)
-            self._dirty = False
+            self._dirty = self._pruned = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".embeddings-", suffix=".npz")
@@ -163,6 +179,7 @@ class SemanticIndex:
     def __init__(self, embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str], owners: Sequence[int],
                  n_owners: int) -> None:
         self.embedder = embedder
+        self.texts = tuple(texts)
         self._matrix = cache.vectors(embedder, texts)
         self._owners = np.asarray(owners, dtype=np.intp)
         self._n = n_owners

@@ -190,3 +190,15 @@ def test_a_failing_model_means_no_answer_rather_than_an_error(
     match = matcher.search("what about the stations")  # too vague for the n-grams alone
     assert match.best is None and "embedding model failed" in caplog.text
     assert matcher.search("how many police stations are there abroad").best is not None  # the shortcut still answers
+
+
+def test_retain_drops_the_vectors_of_deleted_phrasings_for_good(tmp_path: Path) -> None:
+    path = tmp_path / "v.npz"
+    model = WordEmbedder()
+    cache = EmbeddingCache(path)
+    cache.vectors(model, ["kept", "edited away", "also kept"])
+    assert cache.save()
+    again = EmbeddingCache(path)
+    assert again.retain(model.name, ["kept", "also kept", "never embedded"]) == 1
+    assert again.save() and len(EmbeddingCache(path)) == 2  # not merged back from the file it replaces
+    assert again.retain(model.name, ["kept", "also kept"]) == 0
