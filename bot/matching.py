@@ -1,16 +1,19 @@
 """Find the entry that answers a question, or abstain.
 
-Every phrasing of every entry is folded (``text.fold``: case, accents, punctuation, Traditional to Simplified) and cut
-into character n-grams: 3-grams inside words for alphabetic scripts, single characters and pairs for Chinese, which
-has no spaces for word-based scorers to use. The n-grams become integers and are sorted, so that rapidfuzz's Indel
-distance between two phrasings, computed for all phrasings at once by ``process.cdist``, yields the size of their
-common multiset and from it the Dice similarity. (Each n-gram id is stored as one character, so that rapidfuzz
-compares plain strings.) An entry scores as its best phrasing, plus a small bonus when the
-question names one of the entry's keywords (places, people, numbers in any script). N-grams that few entries use
-weigh more than those every entry has ("police station"), by inverse document frequency. The matcher answers only
-when the best entry's score, raised by its lead over the runner-up, clears a threshold; otherwise it offers "did you
-mean" alternatives or nothing. A long text (a forwarded message) is also compared sentence by sentence. The
-thresholds were chosen on the development question set (``python -m bot eval --tune``, see ``bot.evaluation``).
+Every phrasing of every entry is folded (``text.fold``: case, accents, punctuation, Traditional to Simplified), its
+names written one way (``text.Aliases`` over ``knowledge/names.yaml``: 鹿特丹 is Rotterdam) and cut into character
+n-grams: 3-grams inside words for alphabetic scripts, single characters and pairs for Chinese, which has no spaces
+for word-based scorers to use. The n-grams become integers and are sorted, so that rapidfuzz's Indel distance between
+two phrasings, computed for all phrasings at once by ``process.cdist``, yields the size of their common multiset and
+from it the Dice similarity. (Each n-gram id is stored as one character, so that rapidfuzz compares plain strings.)
+N-grams that few entries use weigh more than those every entry has ("police station"), by inverse document
+frequency. An entry scores as its best phrasing; with an embedding model (``bot.semantic``), the question's
+similarity in meaning to the entry's closest phrasing is added above a floor. The knowledge base's declined questions
+(``out-of-scope.yaml``) are scored like entries, and a question closest to them gets no answer. The matcher answers
+only when the best entry's score, raised by its lead over the runner-up, clears a threshold; otherwise it offers
+"did you mean" alternatives or nothing. A question the n-grams alone answer clearly skips the model. A long text (a
+forwarded message) is also compared sentence by sentence. The thresholds were chosen on the development question set
+(``python -m bot eval --tune``, see ``bot.evaluation``).
 """
 
 from __future__ import annotations
