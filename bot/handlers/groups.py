@@ -106,6 +106,9 @@ async def on_chatter(update: Update, context: Context) -> None:
     if now - svc.last_auto_reply.get(chat.id, -1e9) < svc.settings.auto_reply_cooldown:
         return
     snap = svc.live.snapshot
+    closest = snap.matcher.rank(text, 1)  # n-grams alone, about a millisecond: most chatter stops here
+    if not closest or closest[0].score < snap.matcher.thresholds.suggest:
+        return
     lang = (await svc.store.chat_settings(chat.id)).lang
     # no shortcut: the score is compared with the auto-reply bar, which is on the scale of the model's scores
     match = await asyncio.to_thread(snap.matcher.search, text, lang, 3, False)
