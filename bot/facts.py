@@ -620,7 +620,7 @@ def _cross_checks(
             yield Problem(place.file, place.line("reviewed"), f"{tag} reviewed date is in the future", "warning")
         for lang, questions in entry.questions.items():
             for index, question in enumerate(questions):
-                key = fold(question).replace(" ", "")  # spaces and punctuation do not make a new question
+                key = _question_key(question)
                 line = place.line("questions", lang, index)
                 if not key:
                     yield Problem(place.file, line, f"{tag} question {question!r} has no words to match")
@@ -643,6 +643,11 @@ def _cross_checks(
             yield Problem(place.file, place.line("id"), f"source {source.id!r} is not cited by any entry", "warning")
 
 
+def _question_key(text: str) -> str:
+    """What two phrasings of one question have in common: spaces, punctuation, case and script do not count."""
+    return fold(text).replace(" ", "")
+
+
 def _off_topic_checks(
     entries: list[tuple[Entry, _Place]],
     translations: dict[str, list[tuple[Translation, _Place]]],
@@ -651,8 +656,8 @@ def _off_topic_checks(
     """Declined questions have ids of their own and never repeat a phrasing that an entry answers."""
     entry_ids = {e.id for e, _ in entries}
     yield from _duplicate_ids("out-of-scope group", off_topic)
-    answered = {fold(q).replace(" ", ""): e.id for e, _ in entries for qs in e.questions.values() for q in qs}
-    answered.update((fold(q).replace(" ", ""), t.id) for items in translations.values() for t, _ in items
+    answered = {_question_key(q): e.id for e, _ in entries for qs in e.questions.values() for q in qs}
+    answered.update((_question_key(q), t.id) for items in translations.values() for t, _ in items
                     for q in t.questions)
     for group, place in off_topic:
         tag = f"[{group.id}]"
@@ -660,7 +665,7 @@ def _off_topic_checks(
             yield Problem(place.file, place.line("id"), f"{tag} is also an entry id: pick another id")
         for lang, questions in group.questions.items():
             for index, question in enumerate(questions):
-                key = fold(question).replace(" ", "")
+                key = _question_key(question)
                 line = place.line("questions", lang, index)
                 if not key:
                     yield Problem(place.file, line, f"{tag} question {question!r} has no words to match")
@@ -702,7 +707,7 @@ def _translation_checks(
     by_id = {e.id: e for e, _ in entries}
     # a phrasing belongs to one entry whatever the language: seeded with the entry files' own phrasings
     phrasings: dict[str, str] = {
-        fold(q).replace(" ", ""): e.id for e, _ in entries for qs in e.questions.values() for q in qs
+        _question_key(q): e.id for e, _ in entries for qs in e.questions.values() for q in qs
     }
     for lang in languages.TRANSLATED:
         items = translations.get(lang, [])
@@ -730,7 +735,7 @@ def _translation_checks(
                 yield Problem(place.file, place.line("questions"), f"{tag} has {len(item.questions)} question "
                               f"phrasings; at least {MIN_QUESTIONS} are needed")
             for index, question in enumerate(item.questions):
-                key = fold(question).replace(" ", "")
+                key = _question_key(question)
                 owner = phrasings.setdefault(key, item.id)
                 if owner != item.id:
                     yield Problem(place.file, place.line("questions", index), f"{tag} question {question!r} is also "

@@ -64,8 +64,6 @@ class Thresholds:
     min_lead: float = 0.03  # never answer when the runner-up is this close, however high both score
     suggest: float = 0.36  # entries scoring this much are offered as "did you mean"
     auto_reply: float = 0.85  # unrequested answers in groups (opt-in) need far more than answers to a question
-    keyword_bonus: float = 0.0  # added when the question names one of the entry's specific keywords
-    keyword_entries: int = 3  # a keyword is specific when at most this many entries list it
     weight_levels: int = 4  # n-grams count 1..this many times, by how few entries use them (0: all count once)
     name_weight: int = 0  # a name from names.yaml also counts as this many n-grams of its own (then weighted)
     semantic_weight: float = 4.0  # with an embedding model: how much its similarity adds to the n-gram score ...
@@ -204,13 +202,6 @@ class Matcher:
         if embedder is not None:
             cache = cache if cache is not None else EmbeddingCache(None)
             self.semantic = SemanticIndex(embedder, cache, texts, owners, len(self._owner_ids))
-        keywords = [{self._aliases.apply(fold(w)) for w in e.keywords} - {""} for e in kb.entries]
-        users: dict[str, int] = {}
-        for ks in keywords:
-            for k in ks:
-                users[k] = users.get(k, 0) + 1
-        limit = self.thresholds.keyword_entries
-        self._keywords = [tuple(sorted(k for k in ks if users[k] <= limit)) for ks in keywords]
 
     @staticmethod
     def _common(queries: list[str], choices: list[str], lengths: np.ndarray) -> np.ndarray:
@@ -296,11 +287,6 @@ class Matcher:
             best = (2 * best / (lengths[None, :] + np.array([len(q) for q in queries])[:, None])).max(axis=0)
             dice[top] = np.maximum(dice[top], best)
         out[self._group_entries] = np.maximum.reduceat(dice, self._group_starts)
-        bonus = self.thresholds.keyword_bonus
-        if bonus:
-            for i in np.argsort(-out, kind="stable")[:8]:
-                if i < len(self._keywords) and out[i] > 0 and _names_any(folded, self._keywords[i]):
-                    out[i] += bonus
         return out
 
     def judge(self, question: str, lang_hint: str | None = None, shortcut: bool = True) -> Judgement:
@@ -433,14 +419,3 @@ def _weights(rows: Sequence[tuple[int, Sequence[str]]], n_entries: int, levels: 
             users.setdefault(g, set()).add(owner)
     top = math.log(n_entries)
     return {g: max(1, math.ceil(levels * math.log(n_entries / len(o)) / top)) for g, o in users.items()}
-
-
-def _names_any(folded: str, keywords: Sequence[str]) -> bool:
-    padded = f" {folded} "
-    for k in keywords:
-        if _HAN_RUN.search(k):
-            if k in folded:
-                return True
-        elif f" {k} " in padded:
-            return True
-    return False

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +9,7 @@ import pytest
 from bot import semantic
 from bot.facts import DEFAULT_DIR, KnowledgeBase, require_knowledge
 from bot.matching import Matcher
+from tests.botapi import BotAPI
 
 FIXTURE = Path(__file__).parent / "fixtures" / "good"
 
@@ -31,6 +32,13 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def matcher(kb: KnowledgeBase) -> Matcher:
     return Matcher(kb)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotAPI]:
+    """A fresh local stand-in of the Bot API for one test (test files that need other defaults override it)."""
+    async with BotAPI() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True, scope="session")

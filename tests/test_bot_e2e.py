@@ -35,12 +35,6 @@ from tests.harness import (
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotAPI]:
-    async with BotAPI() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: BotAPI, tmp_path: Path) -> AsyncIterator[Bot]:
     async for b in running(api, settings_for(api, tmp_path)):
         yield b

@@ -28,12 +28,6 @@ TOKEN = "123:TEST"
 
 
 @pytest.fixture
-async def api():
-    async with BotAPI() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: BotAPI):
     async with Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url) as tg_bot:
         yield tg_bot

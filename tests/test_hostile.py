@@ -440,12 +440,6 @@ _RAW_TAG = re.compile(r"<(?!/?(?:b|i|a)\b)[a-zA-Z!?/]|javascript:|tg://user")
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotAPI]:
-    async with BotAPI() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: BotAPI, tmp_path: Path) -> AsyncIterator[Bot]:
     settings_ = settings_for(api, tmp_path, asker_budget=1000, group_budget=1000)
     async for b in running(api, settings_):
