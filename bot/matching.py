@@ -181,20 +181,23 @@ class Matcher:
         self._vocab: dict[str, int] = {}
         self._grams = [self._encode(g, grow=True) for _, g in grams]
         self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
+        self._postings = _Postings([[self._vocab[g] for g in gs] for _, gs in grams], len(self._vocab))
+        self._gram_weights = np.ones(len(self._vocab), dtype=np.float32)
+        for g, idx in self._vocab.items():
+            self._gram_weights[idx] = self._weights.get(g, 1)
         # Phrasings by script: a question is compared only with phrasings sharing a script with it (a Chinese
-        # question shares nothing but digits with an English phrasing), which halves the work and changes no result.
+        # question shares nothing but digits with an English phrasing).
         scripts = [_scripts(key) for _, key in folded]
-        self._by_script: dict[tuple[bool, bool], tuple[np.ndarray, list[str]]] = {}
-        for want in ((True, False), (False, True)):
-            rows = np.array([i for i, have in enumerate(scripts) if (have[0] and want[0]) or (have[1] and want[1])],
-                            dtype=np.intp)
-            self._by_script[want] = (rows, [self._grams[i] for i in rows])
+        self._by_script: dict[tuple[bool, bool], np.ndarray] = {
+            want: np.array([(have[0] and want[0]) or (have[1] and want[1]) for have in scripts], dtype=bool)
+            for want in ((True, False), (False, True))
+        }
         # Latin-script questions whose language is known: that language's phrasings and English ones (which carry
-        # the names every language uses); the others add nothing but cost.
-        self._by_lang: dict[str, tuple[np.ndarray, list[str]]] = {}
-        for lang in {x for x in langs if x and x not in ("zh-Hans", "zh-Hant")}:
-            rows = np.array([i for i, x in enumerate(langs) if x in (lang, "en", "") and scripts[i][1]], dtype=np.intp)
-            self._by_lang[lang] = (rows, [self._grams[i] for i in rows])
+        # the names every language uses); the others add nothing but noise.
+        self._by_lang: dict[str, np.ndarray] = {
+            lang: np.array([x in (lang, "en", "") and scripts[i][1] for i, x in enumerate(langs)], dtype=bool)
+            for lang in {x for x in langs if x and x not in ("zh-Hans", "zh-Hant")}
+        }
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
@@ -208,6 +211,25 @@ class Matcher:
         """For each query and choice, the size of their common multiset of weighted n-grams (one cdist call)."""
         distance = process.cdist(queries, choices, scorer=Indel.distance, dtype=np.int32)
         return (lengths[None, :] + np.array([len(q) for q in queries], dtype=np.float32)[:, None] - distance) / 2
+
+    def _common_with_all(self, grams: Sequence[str]) -> tuple[np.ndarray, float]:
+        """For every phrasing, the weighted size of the multiset of n-grams it shares with a question's ``grams``;
+        and the question's own weighted size. The same figures as ``_common`` over ``_encode``d strings, read from
+        the inverted index: the work grows with how many phrasings share the question's n-grams, not with all of
+        them (nor with the length of a forwarded text)."""
+        counts: dict[int, int] = {}
+        unknown = 0
+        for g in grams:
+            idx = self._vocab.get(g)
+            if idx is None:
+                unknown += 1
+            else:
+                counts[idx] = counts.get(idx, 0) + 1
+        ids = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        times = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        weights = self._gram_weights[ids]
+        length = float(weights @ times) + _UNKNOWN_WEIGHT * unknown
+        return self._postings.common(ids, times, weights, len(self._grams)), length
 
     def _encode(self, grams: Sequence[str], grow: bool = False) -> str:
         """N-grams as a sorted string of code points, one per n-gram id, each repeated as often as it weighs.
@@ -261,17 +283,13 @@ class Matcher:
         out = np.zeros(len(self._owner_ids), dtype=np.float32)
         if not folded or not self._grams:
             return out
-        query = self._encode(features(folded))
+        common, query_length = self._common_with_all(features(folded))
         script = _scripts(folded)
-        subset = self._by_lang.get(lang or "") if script == (False, True) else None
-        subset = subset or self._by_script.get(script)
-        if subset is None:  # both scripts, or neither (digits only): every phrasing
-            common = self._common([query], self._grams, self._lengths)[0]
-        else:
-            rows, grams = subset
-            common = np.zeros(len(self._grams), dtype=np.float32)
-            common[rows] = self._common([query], grams, self._lengths[rows])[0]
-        dice = 2 * common / (self._lengths + len(query))  # 2*|common| / (|q| + |p|)
+        mask = self._by_lang.get(lang or "") if script == (False, True) else None
+        mask = mask if mask is not None else self._by_script.get(script)
+        if mask is not None:  # (both scripts, or neither: digits only, and every phrasing counts)
+            common[~mask] = 0
+        dice = 2 * common / (self._lengths + query_length)  # 2*|common| / (|q| + |p|)
         windows = [self._aliases.apply(w) for w in _windows(question, folded)]
         if windows:
             # A forwarded text: its sentences are compared only with the phrasings the whole text contains most
@@ -369,6 +387,40 @@ def answers(best: float, second: float, thresholds: Thresholds) -> bool:
 
 _UNKNOWN_WEIGHT = 2
 _SURROGATES = 0x800
+
+
+class _Postings:
+    """An inverted index: for each n-gram id, the phrasings that have it and how many times."""
+
+    def __init__(self, rows: Sequence[Sequence[int]], n_grams: int) -> None:
+        gram_ids: list[int] = []
+        phrasing: list[int] = []
+        times: list[int] = []
+        for row, ids in enumerate(rows):
+            counted: dict[int, int] = {}
+            for i in ids:
+                counted[i] = counted.get(i, 0) + 1
+            gram_ids.extend(counted)
+            times.extend(counted.values())
+            phrasing.extend([row] * len(counted))
+        by_gram = np.argsort(np.array(gram_ids, dtype=np.intp), kind="stable")
+        sorted_ids = np.array(gram_ids, dtype=np.intp)[by_gram]
+        self._rows = np.array(phrasing, dtype=np.intp)[by_gram]
+        self._times = np.array(times, dtype=np.float32)[by_gram]
+        self._starts = np.searchsorted(sorted_ids, np.arange(n_grams + 1))
+
+    def common(self, ids: np.ndarray, times: np.ndarray, weights: np.ndarray, n_rows: int) -> np.ndarray:
+        """Per phrasing: the sum over the given n-grams of weight x min(times in the question, times in it)."""
+        starts, ends = self._starts[ids], self._starts[ids + 1]
+        sizes = ends - starts
+        total = int(sizes.sum())
+        if not total:
+            return np.zeros(n_rows, dtype=np.float32)
+        # the positions of every posting of every given n-gram, in one array (no Python loop over n-grams)
+        offsets = np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(total)
+        which = np.repeat(np.arange(len(ids)), sizes)
+        gain = weights[which] * np.minimum(self._times[offsets], times[which])
+        return np.bincount(self._rows[offsets], weights=gain, minlength=n_rows).astype(np.float32)
 
 
 def _code(index: int) -> str:

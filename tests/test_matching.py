@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 import threading
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.facts import KnowledgeBase
 from bot.matching import Matcher, Phrasing, Thresholds, features
@@ -147,3 +150,23 @@ def test_a_name_in_another_script_counts_as_the_same_name(small_kb: KnowledgeBas
     assert named.scores(question)[entry] > plain.scores(question)[entry]
     assert named.scores(question)[entry] == pytest.approx(named.scores("are they volunteers according to Pekín")[entry])
     assert named.search(question).best is not None and named.search(question).best.entry.id == "denial-volunteers"
+
+
+_SAMPLES = ("how many police stations are there abroad", "海外警察站有多少个", "denuncia comisaría china",
+            "volunteers renew driving licences 换驾照")
+_WORDS = sorted({w for e in _SAMPLES for w in e.split()})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_WORDS), st.text(max_size=8)), max_size=12))
+def test_the_inverted_index_counts_shared_ngrams_like_comparing_every_phrasing(
+    small_matcher: Matcher, words: list[str]
+) -> None:
+    """The index reads, for every phrasing, the weighted multiset it shares with a question: the figure the n-gram
+    strings' Indel distance gives when every phrasing is compared (as long texts' sentences still are)."""
+    grams = features(fold(" ".join(words)))
+    common, length = small_matcher._common_with_all(grams)
+    query = small_matcher._encode(grams)
+    assert length == len(query)
+    expected = small_matcher._common([query], small_matcher._grams, small_matcher._lengths)[0]
+    assert np.array_equal(common, expected)
