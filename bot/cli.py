@@ -367,30 +367,43 @@ def _validate(directory: Path | None) -> int:
     print(f"OK: {len(kb.entries)} entries, {len(kb.sources)} sources, {len(kb.topics)} topics, "
           f"{len(kb.off_topic)} groups of declined questions, {len(kb.names)} names; "
           f"{len(report.warnings)} warning(s); version {kb.version}, loaded in {elapsed * 1000:.0f} ms.")
-    _refresh_embeddings(kb, root)
+    _refresh_derived(kb, root)
     return 0
 
 
-def _refresh_embeddings(kb: KnowledgeBase, root: Path) -> None:
-    """Add the vectors of new phrasings to the embedding cache, so the bot's next start (and CI) finds them."""
-    from bot import semantic
+def _refresh_derived(kb: KnowledgeBase, root: Path) -> None:
+    """Add the vectors of new phrasings to the embedding cache and train the classifiers of changed phrasings, so
+    the bot's next start (and CI) finds them; drop what no phrasing needs any more."""
+    from bot import classifier, semantic
 
+    started = time.perf_counter()
+    store = classifier.ClassifierStore(classifier.store_path(root))
+    keys = list(Matcher(kb, classifiers=store).classifier_keys)  # n-grams alone
     embedder = semantic.default_embedder() if semantic.enabled() else None
     if embedder is None:
         print("Embedding cache: not checked (semantic matching is off or its model is not installed).")
-        return
-    cache = semantic.EmbeddingCache(semantic.cache_path(root))
-    before = len(cache)
-    started = time.perf_counter()
-    index = Matcher(kb, embedder=embedder, cache=cache).semantic
-    added = len(cache) - before
-    # the knowledge folder's own cache holds this knowledge's phrasings only (a shared EMBEDDING_CACHE keeps all)
-    own = cache.path == semantic.cache_path(root, env={})
-    dropped = cache.retain(embedder.name, index.texts) if index is not None and own else 0
-    saved = cache.save()
-    where = cache.path if saved else f"memory only: {cache.path} is not writable"
-    print(f"Embedding cache: {added} new phrasing vector(s) in {time.perf_counter() - started:.1f} s, {dropped} "
-          f"unused dropped ({where}).")
+    else:
+        cache = semantic.EmbeddingCache(semantic.cache_path(root))
+        vectors = len(cache)
+        matcher = Matcher(kb, embedder=embedder, cache=cache, classifiers=store)
+        keys += matcher.classifier_keys
+        added = len(cache) - vectors
+        # the knowledge folder's own cache holds this knowledge's phrasings only (a shared EMBEDDING_CACHE keeps all)
+        own = cache.path == semantic.cache_path(root, env={})
+        index = matcher.semantic
+        dropped = cache.retain(embedder.name, index.texts) if index is not None and own else 0
+        saved = cache.save()
+        where = cache.path if saved else f"memory only: {cache.path} is not writable"
+        print(f"Embedding cache: {added} new phrasing vector(s), {dropped} unused dropped ({where}).")
+    trained = len([k for k in keys if k not in store.loaded])
+    # the knowledge folder's own file keeps this knowledge's classifiers only, once every kind has been trained
+    # (without the embedding model, its classifier is left alone)
+    own = store.path == classifier.store_path(root, env={}) and embedder is not None
+    dropped = store.retain(keys) if own else 0
+    saved = store.save()
+    where = store.path if saved else f"memory only: {store.path} is not writable"
+    print(f"Classifiers: {trained} trained, {len(keys) - trained} up to date, {dropped} unused dropped "
+          f"({where}); {time.perf_counter() - started:.1f} s.")
 
 
 def _eval(args: argparse.Namespace) -> int:

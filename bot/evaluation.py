@@ -155,7 +155,7 @@ def tune(
     """
     base = matcher.thresholds
     rows = [(q, matcher.judge(q.text)) for q in questions]
-    top = 1.0 + base.semantic_weight * (1 - base.semantic_floor) if matcher.semantic is not None else 1.0
+    top = base.top(matcher.semantic is not None)
     best: tuple[tuple[int, int], Thresholds, Tally] | None = None
     for answer, margin in itertools.product(np.arange(0.40, top + 0.2, 0.01), np.arange(0.0, 3.01, 0.25)):
         candidate = replace(base, answer=round(float(answer), 2), margin=round(float(margin), 2))

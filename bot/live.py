@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import semantic
+from bot import classifier, semantic
+from bot.classifier import ClassifierStore
 from bot.facts import KnowledgeBase, Report, load_knowledge
 from bot.matching import Matcher, Phrasing
 
@@ -42,26 +43,43 @@ def build(kb: KnowledgeBase, extra: Iterable[Phrasing] = ()) -> Snapshot:
 
 
 _caches: dict[str, semantic.EmbeddingCache] = {}
+_stores: dict[str, ClassifierStore] = {}
+
+
+def classifier_store(kb: KnowledgeBase) -> ClassifierStore:
+    """The trained classifiers of ``kb``'s directory (one store per file for the process; memory only when the
+    knowledge base has no directory)."""
+    if not kb.directory:
+        return classifier.MEMORY
+    path = classifier.store_path(kb.directory)
+    store = _stores.get(str(path))
+    if store is None:
+        store = _stores[str(path)] = ClassifierStore(path)
+    return store
 
 
 def build_matcher(kb: KnowledgeBase, extra: Iterable[Phrasing] = (), use_semantic: bool | None = None) -> Matcher:
     """The matcher for ``kb``: with the embedding model unless ``SEMANTIC_MATCHING=off`` or it cannot be loaded.
 
-    Phrasing vectors come from the knowledge directory's cache file (one cache object per file for the process), and
-    the vectors of new phrasings are written back to it.
+    Phrasing vectors come from the knowledge directory's cache file, trained classifiers from its classifier file
+    (one object per file for the process); what had to be computed anew is written back.
     """
     if use_semantic is None:
         use_semantic = semantic.enabled()
     embedder = semantic.default_embedder() if use_semantic else None
+    store = classifier_store(kb)
     if embedder is None:
-        return Matcher(kb, extra)
+        matcher = Matcher(kb, extra, classifiers=store)
+        store.save()
+        return matcher
     path = semantic.cache_path(kb.directory) if kb.directory else None
     key = str(path)
     cache = _caches.get(key)
     if cache is None:
         cache = _caches[key] = semantic.EmbeddingCache(path)
-    matcher = Matcher(kb, extra, embedder=embedder, cache=cache)
+    matcher = Matcher(kb, extra, embedder=embedder, cache=cache, classifiers=store)
     cache.save()
+    store.save()
     return matcher
 
 

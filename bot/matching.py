@@ -30,6 +30,8 @@ import regex
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
+from bot import classifier
+from bot.classifier import ClassifierStore, NgramClassifier
 from bot.facts import Entry, KnowledgeBase
 from bot.semantic import Embedder, EmbeddingCache, SemanticIndex
 from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
@@ -56,8 +58,10 @@ class Phrasing:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When the matcher answers, suggests, or abstains. N-gram scores run from 0 to 1; the embedding model's
-    similarity, when there is one, adds up to ``semantic_weight * (1 - semantic_floor)``."""
+    """When the matcher answers, suggests, or abstains. Scores add up: the n-grams' similarity (0 to 1) and their
+    classifier's probability times ``ngram_classifier_weight``; with an embedding model, its similarity above
+    ``semantic_floor`` times ``semantic_weight`` and its classifier's probability times
+    ``vector_classifier_weight``. ``Thresholds.top`` is the highest score there can be."""
 
     answer: float = 0.71  # answer outright when the best score plus ``margin`` times its lead reaches this
     margin: float = 0.75  # how much the lead over the second-best entry counts towards confidence
@@ -68,16 +72,26 @@ class Thresholds:
     name_weight: int = 0  # a name from names.yaml also counts as this many n-grams of its own (then weighted)
     semantic_weight: float = 4.0  # with an embedding model: how much its similarity adds to the n-gram score ...
     semantic_floor: float = 0.85  # ... above this cosine similarity (the model rates any two questions over 0.7)
+    # how much the classifiers' probabilities (0 to 1) add: the one over n-grams, and with an embedding model the one
+    # over its vectors (``bot.classifier``)
+    ngram_classifier_weight: float = 0.5
+    vector_classifier_weight: float = 0.5
     # with an embedding model: the n-grams alone answer, without asking the model, when their score plus
     # ``shortcut_margin`` times their lead reaches ``shortcut`` (None: always ask the model)
     shortcut: float | None = None
     shortcut_margin: float = 1.0
 
+    def top(self, semantic: bool) -> float:
+        """The highest score an entry can get (with an embedding model, or with n-grams alone)."""
+        lexical = 1.0 + self.ngram_classifier_weight
+        return lexical + (self.semantic_weight * (1 - self.semantic_floor) + self.vector_classifier_weight
+                          if semantic else 0.0)
+
 
 #: Chosen with ``python -m bot eval --tune`` on the development sets (see the README): one set for the n-grams alone,
 #: one for n-grams with the embedding model.
-LEXICAL_THRESHOLDS = Thresholds(answer=0.90, margin=2.75, name_weight=1)
-SEMANTIC_THRESHOLDS = Thresholds(answer=1.29, margin=2.75, auto_reply=1.4, shortcut=0.84, shortcut_margin=1.0)
+LEXICAL_THRESHOLDS = Thresholds(answer=1.64, margin=2.5, auto_reply=1.3, name_weight=1)
+SEMANTIC_THRESHOLDS = Thresholds(answer=2.51, margin=2.25, auto_reply=2.0, shortcut=1.6, shortcut_margin=2.0)
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,7 @@ class Matcher:
         thresholds: Thresholds | None = None,
         embedder: Embedder | None = None,
         cache: EmbeddingCache | None = None,
+        classifiers: ClassifierStore | None = None,
     ) -> None:
         self.kb = kb
         self.thresholds = thresholds or (SEMANTIC_THRESHOLDS if embedder else LEXICAL_THRESHOLDS)
@@ -201,10 +216,23 @@ class Matcher:
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
+        # classifiers trained on the phrasings (bot.classifier), when there are enough of them to learn from
+        store = classifiers if classifiers is not None else classifier.MEMORY
+        if not classifier.worth_training(len(self.phrasings), len(set(owners.tolist()))):
+            store = None
+        self._classifier: NgramClassifier | None = None
+        if store is not None:
+            key = NgramClassifier.key_of(self.phrasings, owners.tolist(), len(self._owner_ids))
+            found = store.get(key)
+            self._classifier = found if isinstance(found, NgramClassifier) else None
+            if self._classifier is None:
+                self._classifier = NgramClassifier.train(key, self.phrasings, owners.tolist(), len(self._owner_ids))
+                if self._classifier is not None:
+                    store.put(self._classifier)
         self.semantic: SemanticIndex | None = None
         if embedder is not None:
             cache = cache if cache is not None else EmbeddingCache(None)
-            self.semantic = SemanticIndex(embedder, cache, texts, owners, len(self._owner_ids))
+            self.semantic = SemanticIndex(embedder, cache, texts, owners, len(self._owner_ids), store)
 
     @staticmethod
     def _common(queries: list[str], choices: list[str], lengths: np.ndarray) -> np.ndarray:
@@ -254,6 +282,12 @@ class Matcher:
         return "".join(out)
 
     @property
+    def classifier_keys(self) -> tuple[bytes, ...]:
+        """The keys of the trained classifiers this matcher uses (``bot.classifier``)."""
+        found = [self._classifier, self.semantic.classifier if self.semantic is not None else None]
+        return tuple(c.key for c in found if c is not None)
+
+    @property
     def size(self) -> int:
         """How many distinct phrasings are indexed."""
         return len(self._grams)
@@ -276,7 +310,9 @@ class Matcher:
     def _semantic_part(self, question: str) -> np.ndarray:
         assert self.semantic is not None
         t = self.thresholds
-        return t.semantic_weight * np.clip(self.semantic.scores(question) - t.semantic_floor, 0, None)
+        reading = self.semantic.read(question)
+        return (t.semantic_weight * np.clip(reading.similarity - t.semantic_floor, 0, None)
+                + t.vector_classifier_weight * reading.probability)
 
     def _lexical_scores(self, question: str, lang: str | None) -> np.ndarray:
         folded = self._aliases.apply(fold(question))
@@ -305,6 +341,8 @@ class Matcher:
             best = (2 * best / (lengths[None, :] + np.array([len(q) for q in queries])[:, None])).max(axis=0)
             dice[top] = np.maximum(dice[top], best)
         out[self._group_entries] = np.maximum.reduceat(dice, self._group_starts)
+        if self._classifier is not None:
+            out += self.thresholds.ngram_classifier_weight * self._classifier.probabilities(folded)
         return out
 
     def judge(self, question: str, lang_hint: str | None = None, shortcut: bool = True) -> Judgement:

@@ -16,11 +16,13 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from bot.classifier import ClassifierStore, VectorClassifier
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -172,30 +174,51 @@ class EmbeddingCache:
             return False
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the model makes of a question: each owner's closest-phrasing similarity and its probability according
+    to the classifier trained on the phrasing vectors (``bot.classifier.VectorClassifier``)."""
+
+    similarity: np.ndarray
+    probability: np.ndarray
+
+
 class SemanticIndex:
-    """Phrasing vectors grouped by owner (an entry or a group of declined questions): ``scores`` gives each owner's
-    best cosine similarity to a question."""
+    """Phrasing vectors grouped by owner (an entry or a group of declined questions), and the classifier trained on
+    them (with a store of ``classifiers`` to read it from or keep it in; without, none: probabilities are 0);
+    ``read`` gives each owner's best cosine similarity to a question and its probability."""
 
     def __init__(self, embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str], owners: Sequence[int],
-                 n_owners: int) -> None:
+                 n_owners: int, classifiers: ClassifierStore | None = None) -> None:
         self.embedder = embedder
         self.texts = tuple(texts)
         self._matrix = cache.vectors(embedder, texts)
         self._owners = np.asarray(owners, dtype=np.intp)
         self._n = n_owners
+        self.classifier: VectorClassifier | None = None
+        if classifiers is not None and len(self._matrix):
+            key = VectorClassifier.key_of(embedder.name, texts, self._owners.tolist(), n_owners)
+            found = classifiers.get(key)
+            self.classifier = found if isinstance(found, VectorClassifier) else None
+            if self.classifier is None:
+                self.classifier = VectorClassifier.train(key, self._matrix, self._owners.tolist(), n_owners)
+                if self.classifier is not None:
+                    classifiers.put(self.classifier)
         order = np.argsort(self._owners, kind="stable")
         self._matrix = self._matrix[order] if len(order) else self._matrix
         owners_sorted = self._owners[order]
         self._starts = np.flatnonzero(np.r_[True, owners_sorted[1:] != owners_sorted[:-1]]) if len(order) else order
         self._groups = owners_sorted[self._starts] if len(order) else order
 
-    def scores(self, question: str) -> np.ndarray:
-        out = np.full(self._n, -1.0, dtype=np.float32)
+    def read(self, question: str) -> Reading:
+        similarity = np.full(self._n, -1.0, dtype=np.float32)
         if not len(self._matrix):
-            return out
-        sims = self._matrix @ self.embedder.embed(question)
-        out[self._groups] = np.maximum.reduceat(sims, self._starts)
-        return out
+            return Reading(similarity, np.zeros(self._n, dtype=np.float32))
+        vector = self.embedder.embed(question)
+        similarity[self._groups] = np.maximum.reduceat(self._matrix @ vector, self._starts)
+        probability = (self.classifier.probabilities(vector) if self.classifier is not None
+                       else np.zeros(self._n, dtype=np.float32))
+        return Reading(similarity, probability)
 
 
 def cache_path(knowledge_dir: Path | str, model: str = MODEL, env: Mapping[str, str] | None = None) -> Path:

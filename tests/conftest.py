@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import semantic
+from bot import classifier, semantic
 from bot.facts import DEFAULT_DIR, KnowledgeBase, require_knowledge
 from bot.matching import Matcher
 from tests.botapi import BotAPI
@@ -42,12 +42,15 @@ async def api() -> AsyncIterator[BotAPI]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Tests read the committed vectors of the bundled knowledge but write new ones to a copy, never to the repo."""
-    copy = tmp_path_factory.mktemp("embeddings") / "cache.npz"
-    committed = semantic.cache_path(DEFAULT_DIR, env={})
-    if committed.is_file():
-        shutil.copy(committed, copy)
+def _derived_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests read the committed vectors and classifiers of the bundled knowledge but write new ones to copies, never
+    to the repository."""
+    folder = tmp_path_factory.mktemp("derived")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EMBEDDING_CACHE", str(copy))
+        for variable, committed in (("EMBEDDING_CACHE", semantic.cache_path(DEFAULT_DIR, env={})),
+                                    ("CLASSIFIER_CACHE", classifier.store_path(DEFAULT_DIR, env={}))):
+            copy = folder / committed.name
+            if committed.is_file():
+                shutil.copy(committed, copy)
+            mp.setenv(variable, str(copy))
         yield

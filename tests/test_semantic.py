@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bot import semantic
+from bot.classifier import ClassifierStore
 from bot.facts import KnowledgeBase, OffTopic
 from bot.live import build_matcher
 from bot.matching import LEXICAL_THRESHOLDS, SEMANTIC_THRESHOLDS, Matcher
@@ -91,14 +92,17 @@ def test_an_unwritable_cache_path_keeps_vectors_in_memory(tmp_path: Path, caplog
     assert cache.save() is False and "not saved" in caplog.text
 
 
-def test_index_scores_each_owner_by_its_closest_phrasing() -> None:
+def test_index_reads_each_owners_closest_phrasing_and_probability() -> None:
     model = WordEmbedder()
     texts = ["police station rotterdam", "passport renewal", "police station amsterdam", "visa fee"]
-    index = SemanticIndex(model, EmbeddingCache(None), texts, [0, 1, 0, 2], 4)
-    scores = index.scores("rotterdam police station")
+    index = SemanticIndex(model, EmbeddingCache(None), texts, [0, 1, 0, 2], 4, ClassifierStore(None))
+    reading = index.read("rotterdam police station")
+    scores = reading.similarity
     assert scores.shape == (4,) and scores[3] == -1.0  # an owner without phrasings
     assert scores[0] == pytest.approx(1.0, abs=1e-3)  # same words, other order: the best phrasing of owner 0
     assert scores[0] > scores[1] and scores[0] > scores[2]
+    assert reading.probability[3] == 0 and reading.probability.sum() == pytest.approx(1.0, abs=1e-5)
+    assert reading.probability.argmax() == 0 and index.read("visa fee").probability.argmax() == 2
 
 
 def test_matcher_adds_the_model_to_the_ngrams_and_uses_its_own_thresholds(small_kb: KnowledgeBase) -> None:
@@ -109,7 +113,9 @@ def test_matcher_adds_the_model_to_the_ngrams_and_uses_its_own_thresholds(small_
     question = "how many police stations are there abroad"  # a phrasing: the stand-in model rates it 1.0
     lexical, both = plain.scores(question), combined.scores(question)
     t = combined.thresholds
-    expected = lexical + t.semantic_weight * np.clip(combined.semantic.scores(question) - t.semantic_floor, 0, None)
+    reading = combined.semantic.read(question)
+    expected = (lexical + t.semantic_weight * np.clip(reading.similarity - t.semantic_floor, 0, None)
+                + t.vector_classifier_weight * reading.probability)
     assert np.allclose(both, expected[: len(small_kb.entries)], atol=1e-4)
     assert both[0] > lexical[0]
     assert plain.rank(question)[0].score == combined.rank(question)[0].score  # browsing stays on n-grams
@@ -157,7 +163,7 @@ class CountingEmbedder:
         ("鹿特丹 politie post van china gesloten?", "response-netherlands"),  # a Chinese name in Dutch
         ("荷兰的Rotterdam那个警察站后来怎么样了", "response-netherlands"),  # a Latin name in Chinese
         ("was hat 都柏林 mit der station gemacht", "response-ireland"),
-        ("que dijo 保护卫士 sobre las comisarias", "safeguard-defenders"),
+        ("quienes son 保护卫士", "safeguard-defenders"),  # ("what did they say": the entry on their findings)
     ],
 )
 def test_names_cross_scripts_and_languages(kb: KnowledgeBase, question: str, expected: str) -> None:
