@@ -29,6 +29,7 @@ import numpy as np
 import regex
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
+from scipy import sparse
 
 from bot import classifier
 from bot.classifier import ClassifierStore, NgramClassifier
@@ -196,10 +197,10 @@ class Matcher:
         self._vocab: dict[str, int] = {}
         self._grams = [self._encode(g, grow=True) for _, g in grams]
         self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
-        self._postings = _Postings([[self._vocab[g] for g in gs] for _, gs in grams], len(self._vocab))
         self._gram_weights = np.ones(len(self._vocab), dtype=np.float32)
         for g, idx in self._vocab.items():
             self._gram_weights[idx] = self._weights.get(g, 1)
+        self._postings = _Postings([[self._vocab[g] for g in gs] for _, gs in grams], self._gram_weights)
         # Phrasings by script: a question is compared only with phrasings sharing a script with it (a Chinese
         # question shares nothing but digits with an English phrasing).
         scripts = [_scripts(key) for _, key in folded]
@@ -257,7 +258,7 @@ class Matcher:
         times = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
         weights = self._gram_weights[ids]
         length = float(weights @ times) + _UNKNOWN_WEIGHT * unknown
-        return self._postings.common(ids, times, weights, len(self._grams)), length
+        return self._postings.common(ids, times, len(self._grams)), length
 
     def _encode(self, grams: Sequence[str], grow: bool = False) -> str:
         """N-grams as a sorted string of code points, one per n-gram id, each repeated as often as it weighs.
@@ -428,9 +429,14 @@ _SURROGATES = 0x800
 
 
 class _Postings:
-    """An inverted index: for each n-gram id, the phrasings that have it and how many times."""
+    """An inverted index: for each n-gram id, the phrasings that have it and how many times.
 
-    def __init__(self, rows: Sequence[Sequence[int]], n_grams: int) -> None:
+    Kept as sparse matrices (scipy), n-grams by phrasings, one per count: layer k holds the n-gram's weight where a
+    phrasing has it at least k times. The weighted size of what a question shares with every phrasing,
+    sum of weight x min(times in the question, times in the phrasing), is then a sum of rows: layer k's rows of the
+    n-grams the question has at least k times (min(a, b) counts the k from 1 up to both)."""
+
+    def __init__(self, rows: Sequence[Sequence[int]], weights: np.ndarray) -> None:
         gram_ids: list[int] = []
         phrasing: list[int] = []
         times: list[int] = []
@@ -441,24 +447,23 @@ class _Postings:
             gram_ids.extend(counted)
             times.extend(counted.values())
             phrasing.extend([row] * len(counted))
-        by_gram = np.argsort(np.array(gram_ids, dtype=np.intp), kind="stable")
-        sorted_ids = np.array(gram_ids, dtype=np.intp)[by_gram]
-        self._rows = np.array(phrasing, dtype=np.intp)[by_gram]
-        self._times = np.array(times, dtype=np.float32)[by_gram]
-        self._starts = np.searchsorted(sorted_ids, np.arange(n_grams + 1))
+        grams, rows_, counts = (np.array(x, dtype=np.intp) for x in (gram_ids, phrasing, times))
+        shape = (len(weights), len(rows))
+        self._layers = [
+            sparse.csr_matrix((weights[grams[counts >= k]], (grams[counts >= k], rows_[counts >= k])), shape=shape,
+                              dtype=np.float32)
+            for k in range(1, int(counts.max(initial=0)) + 1)
+        ]
 
-    def common(self, ids: np.ndarray, times: np.ndarray, weights: np.ndarray, n_rows: int) -> np.ndarray:
+    def common(self, ids: np.ndarray, times: np.ndarray, n_rows: int) -> np.ndarray:
         """Per phrasing: the sum over the given n-grams of weight x min(times in the question, times in it)."""
-        starts, ends = self._starts[ids], self._starts[ids + 1]
-        sizes = ends - starts
-        total = int(sizes.sum())
-        if not total:
-            return np.zeros(n_rows, dtype=np.float32)
-        # the positions of every posting of every given n-gram, in one array (no Python loop over n-grams)
-        offsets = np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(total)
-        which = np.repeat(np.arange(len(ids)), sizes)
-        gain = weights[which] * np.minimum(self._times[offsets], times[which])
-        return np.bincount(self._rows[offsets], weights=gain, minlength=n_rows).astype(np.float32)
+        out = np.zeros(n_rows, dtype=np.float32)
+        for k, layer in enumerate(self._layers, 1):
+            chosen = ids[times >= k]
+            if not len(chosen):
+                break
+            out += np.asarray(layer[chosen].sum(axis=0), dtype=np.float32).ravel()
+        return out
 
 
 def _code(index: int) -> str:
