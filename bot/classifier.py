@@ -6,8 +6,8 @@ the phrasings, each labelled with its owner (an entry or a group of declined que
 the owners apart, and its probabilities say how clearly a question belongs to one of them. Two are trained:
 
 - ``NgramClassifier``: character 1- to 4-grams within words, TF-IDF weighted (scikit-learn's ``TfidfVectorizer``),
-  then a logistic regression fitted by stochastic gradient descent (``SGDClassifier``): about a second and a half
-  for 10,000 phrasings;
+  then a logistic regression fitted by stochastic gradient descent (``SGDClassifier``): one to two seconds for
+  10,000 phrasings;
 - ``VectorClassifier``: a logistic regression (``LogisticRegression``) over the embedding model's vectors: about
   four seconds.
 
@@ -41,6 +41,8 @@ MIN_OWNERS = 8
 def worth_training(phrasings: int, owners: int) -> bool:
     """Whether there are enough phrasings and owners to train classifiers on."""
     return phrasings >= MIN_PHRASINGS and owners >= MIN_OWNERS
+
+
 #: trained classifiers a store keeps (the knowledge as loaded, as extended by moderators' phrasings, a test's...)
 KEEP = 6
 
@@ -110,6 +112,7 @@ class NgramClassifier:
                                            vocabulary={str(t): i for i, t in enumerate(self._vocabulary)},
                                            dtype=np.float32)
         self._vectorizer.idf_ = np.asarray(idf, dtype=np.float64)
+        self._vectorizer.transform([""])  # scikit-learn settles the vocabulary on first use: now, not in two threads
         self._linear = linear
         self._weights_t = np.ascontiguousarray(linear.weights.T)  # features x classes: a question picks rows
 
