@@ -195,12 +195,13 @@ class Matcher:
         grams = [(owner, features(key)) for owner, key in folded]
         self._weights = _weights(grams, len(self._owner_ids), self.thresholds.weight_levels)
         self._vocab: dict[str, int] = {}
-        self._grams = [self._encode(g, grow=True) for _, g in grams]
-        self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
-        self._gram_weights = np.ones(len(self._vocab), dtype=np.float32)
+        ids = [[self._vocab.setdefault(g, len(self._vocab)) for g in gs] for _, gs in grams]
+        self._gram_weights = np.ones(len(self._vocab), dtype=np.int64)
         for g, idx in self._vocab.items():
             self._gram_weights[idx] = self._weights.get(g, 1)
-        self._postings = _Postings([[self._vocab[g] for g in gs] for _, gs in grams], self._gram_weights)
+        self._grams = _encode_all(ids, self._gram_weights)
+        self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
+        self._postings = _Postings(ids, self._gram_weights.astype(np.float32))
         # Phrasings by script: a question is compared only with phrasings sharing a script with it (a Chinese
         # question shares nothing but digits with an English phrasing).
         scripts = [_scripts(key) for _, key in folded]
@@ -227,7 +228,11 @@ class Matcher:
             found = store.get(key)
             self._classifier = found if isinstance(found, NgramClassifier) else None
             if self._classifier is None:
-                self._classifier = NgramClassifier.train(key, self.phrasings, owners.tolist(), len(self._owner_ids))
+                try:
+                    self._classifier = NgramClassifier.train(key, self.phrasings, owners.tolist(),
+                                                             len(self._owner_ids))
+                except Exception:  # scores without it fall short of the thresholds: fewer answers, none wrong
+                    log.exception("the n-gram classifier could not be trained; matching without it")
                 if self._classifier is not None:
                     store.put(self._classifier)
         self.semantic: SemanticIndex | None = None
@@ -256,8 +261,7 @@ class Matcher:
                 counts[idx] = counts.get(idx, 0) + 1
         ids = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         times = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        weights = self._gram_weights[ids]
-        length = float(weights @ times) + _UNKNOWN_WEIGHT * unknown
+        length = float(self._gram_weights[ids] @ times) + _UNKNOWN_WEIGHT * unknown
         return self._postings.common(ids, times, len(self._grams)), length
 
     def _encode(self, grams: Sequence[str], grow: bool = False) -> str:
@@ -466,12 +470,25 @@ class _Postings:
         return out
 
 
+def _encode_all(rows: Sequence[Sequence[int]], weights: np.ndarray) -> list[str]:
+    """``Matcher._encode`` for every phrasing at once (their n-gram ids known): the same strings, built by numpy."""
+    points = np.arange(len(weights), dtype=np.int64) + 0x20
+    points[points >= 0xD800] += _SURROGATES  # as ``_code``: no surrogate code points
+    out = []
+    for ids in rows:
+        chosen = np.asarray(ids, dtype=np.intp)
+        codes = np.sort(np.repeat(points[chosen], weights[chosen])).astype("<u4")
+        out.append(codes.tobytes().decode("utf-32-le"))
+    return out
+
+
 def _code(index: int) -> str:
     """The character standing for n-gram ``index`` (negative: an unknown n-gram, counted from the top)."""
-    point = 0x10FFFF + 1 + index if index < 0 else 0x20 + index
-    if 0xD800 <= point < 0xE000:
-        point = point + _SURROGATES if index >= 0 else point - _SURROGATES
-    return chr(point)
+    if index >= 0:  # from 0x20 up, stepping over the surrogates (not characters)
+        point = 0x20 + index
+        return chr(point + _SURROGATES if point >= 0xD800 else point)
+    point = 0x10FFFF + 1 + index  # from the top down, likewise
+    return chr(point - _SURROGATES if point < 0xE000 else point)
 
 
 def confidence(best: float, second: float, thresholds: Thresholds) -> float:

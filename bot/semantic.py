@@ -201,7 +201,10 @@ class SemanticIndex:
             found = classifiers.get(key)
             self.classifier = found if isinstance(found, VectorClassifier) else None
             if self.classifier is None:
-                self.classifier = VectorClassifier.train(key, self._matrix, self._owners.tolist(), n_owners)
+                try:
+                    self.classifier = VectorClassifier.train(key, self._matrix, self._owners.tolist(), n_owners)
+                except Exception:  # scores without it fall short of the thresholds: fewer answers, none wrong
+                    log.exception("the vector classifier could not be trained; matching without it")
                 if self.classifier is not None:
                     classifiers.put(self.classifier)
         order = np.argsort(self._owners, kind="stable")

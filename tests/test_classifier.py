@@ -159,3 +159,17 @@ def test_the_store_finds_classifiers_another_process_saved(tmp_path: Path) -> No
     found = running.get(model.key)
     assert isinstance(found, NgramClassifier)
     assert np.array_equal(found.probabilities("how many"), model.probabilities("how many"))
+
+
+def test_a_classifier_that_cannot_be_trained_leaves_the_matcher_working(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise MemoryError("no room to train")
+
+    monkeypatch.setattr(NgramClassifier, "train", classmethod(broken))
+    matcher = Matcher(kb, classifiers=ClassifierStore(None))
+    assert matcher.classifier_keys == () and "could not be trained" in caplog.text
+    match = matcher.search("how many chinese police stations are there abroad")
+    assert match.best is None or match.best.entry.id == "how-many-stations"  # fewer answers, never a wrong one
+    assert any(c.entry.id == "how-many-stations" for c in match.candidates)
