@@ -3,17 +3,19 @@
 Every phrasing of every entry is folded (``text.fold``: case, accents, punctuation, Traditional to Simplified), its
 names written one way (``text.Aliases`` over ``knowledge/names.yaml``: 鹿特丹 is Rotterdam) and cut into character
 n-grams: 3-grams inside words for alphabetic scripts, single characters and pairs for Chinese, which has no spaces
-for word-based scorers to use. The n-grams become integers and are sorted, so that rapidfuzz's Indel distance between
-two phrasings, computed for all phrasings at once by ``process.cdist``, yields the size of their common multiset and
-from it the Dice similarity. (Each n-gram id is stored as one character, so that rapidfuzz compares plain strings.)
-N-grams that few entries use weigh more than those every entry has ("police station"), by inverse document
-frequency. An entry scores as its best phrasing; with an embedding model (``bot.semantic``), the question's
-similarity in meaning to the entry's closest phrasing is added above a floor. The knowledge base's declined questions
-(``out-of-scope.yaml``) are scored like entries, and a question closest to them gets no answer. The matcher answers
-only when the best entry's score, raised by its lead over the runner-up, clears a threshold; otherwise it offers
-"did you mean" alternatives or nothing. A question the n-grams alone answer clearly skips the model. A long text (a
-forwarded message) is also compared sentence by sentence. The thresholds were chosen on the development question set
-(``python -m bot eval --tune``, see ``bot.evaluation``).
+for word-based scorers to use. N-grams that few entries use weigh more than those every entry has ("police
+station"), by inverse document frequency. An inverted index (sparse matrices) gives, for every phrasing at once, the
+weighted n-grams it shares with a question, and from that their Dice similarity; an entry scores as its best
+phrasing. Classifiers trained on all the phrasings (``bot.classifier``) add their probability that the question
+belongs to each entry: one over character n-grams, and with an embedding model (``bot.semantic``) one over its
+vectors, beside the model's similarity to the entry's closest phrasing above a floor. The knowledge base's declined
+questions (``out-of-scope.yaml``) are scored like entries, and a question closest to them gets no answer. The
+matcher answers only when the best entry's score, raised by its lead over the runner-up, clears a threshold;
+otherwise it offers "did you mean" alternatives or nothing. A question the n-grams and their classifier answer
+clearly skips the model. A long text (a forwarded message) is also compared sentence by sentence, through
+rapidfuzz's Indel distance on sorted n-gram strings (each n-gram id one character), which yields the same Dice
+similarity. The thresholds were chosen on the development question set (``python -m bot eval --tune``, see
+``bot.evaluation``).
 """
 
 from __future__ import annotations
@@ -264,7 +266,7 @@ class Matcher:
         length = float(self._gram_weights[ids] @ times) + _UNKNOWN_WEIGHT * unknown
         return self._postings.common(ids, times, len(self._grams)), length
 
-    def _encode(self, grams: Sequence[str], grow: bool = False) -> str:
+    def _encode(self, grams: Sequence[str]) -> str:
         """N-grams as a sorted string of code points, one per n-gram id, each repeated as often as it weighs.
 
         Sorting makes rapidfuzz's Indel distance count the common multiset of two phrasings; repetition is how
@@ -276,8 +278,6 @@ class Matcher:
         unknown = 0
         for g in grams:
             idx = self._vocab.get(g)
-            if idx is None and grow:
-                idx = self._vocab[g] = len(self._vocab)
             if idx is None:
                 out.extend(_code(-1 - unknown - k) for k in range(_UNKNOWN_WEIGHT))
                 unknown += _UNKNOWN_WEIGHT
@@ -328,7 +328,7 @@ class Matcher:
         script = _scripts(folded)
         mask = self._by_lang.get(lang or "") if script == (False, True) else None
         mask = mask if mask is not None else self._by_script.get(script)
-        if mask is not None:  # (both scripts, or neither: digits only, and every phrasing counts)
+        if mask is not None:  # only the phrasings of its script or language (both scripts, or neither: all of them)
             common[~mask] = 0
         dice = 2 * common / (self._lengths + query_length)  # 2*|common| / (|q| + |p|)
         windows = [self._aliases.apply(w) for w in _windows(question, folded)]
