@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.arrays import write_npz
 from bot.classifier import ClassifierStore, VectorClassifier
 from bot.text import clean
 
@@ -162,12 +162,7 @@ class EmbeddingCache:
             vectors = np.vstack(list(merged.values())) if merged else np.zeros((0, 0), np.float16)
             self._dirty = self._pruned = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".embeddings-", suffix=".npz")
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, keys=keys, vectors=vectors)
-            os.chmod(tmp, 0o644)  # derived from public phrasings: nothing secret, readable by the bot's user
-            os.replace(tmp, self.path)
+            write_npz(self.path, {"keys": keys, "vectors": vectors})
             return True
         except OSError as exc:
             log.warning("embedding cache %s not saved (%s): new vectors stay in memory", self.path, exc)

@@ -173,3 +173,16 @@ def test_a_classifier_that_cannot_be_trained_leaves_the_matcher_working(
     match = matcher.search("how many chinese police stations are there abroad")
     assert match.best is None or match.best.entry.id == "how-many-stations"  # fewer answers, never a wrong one
     assert any(c.entry.id == "how-many-stations" for c in match.candidates)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path: Path) -> None:
+    from bot.arrays import write_npz
+
+    target = tmp_path / "c.npz"
+    write_npz(target, {"a": np.arange(3)})
+    (tmp_path / "taken.npz").mkdir()  # a folder where the file should go: the final rename fails
+    with pytest.raises(OSError):
+        write_npz(tmp_path / "taken.npz", {"a": np.arange(3)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz", "taken.npz"]
+    with np.load(target) as data:
+        assert data["a"].tolist() == [0, 1, 2]
