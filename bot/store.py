@@ -14,6 +14,11 @@ Telegram user ids, usernames and names are never written. Rows older than the re
 
 Writes never take the bot down: a locked, read-only or full database is retried briefly, then the write is dropped
 and counted (``dropped``), and answering goes on from memory.
+
+Answering a question touches no disk: every chat's settings are read into memory when the store opens (only chats
+that chose something have a row), and the daily counts are added up in memory and written by ``flush_counts``
+(the bot calls it every minute and on closing; the statistics call it before they read). A failed flush keeps its
+counts for the next one, so a fault delays them and loses none; a crash loses at most the last minute's.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import logging
 import os
 import secrets
 import sqlite3
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,8 +125,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_CACHE_LIMIT = 100_000  # chats whose default settings are remembered (chats with settings are always kept)
-
 UNANSWERED = ""  # the entry id daily counts use for questions that got no answer
 
 
@@ -128,6 +132,9 @@ UNANSWERED = ""  # the entry id daily counts use for questions that got no answe
 class ChatSettings:
     lang: str | None = None
     auto_reply: bool = False
+
+
+_DEFAULT_SETTINGS = ChatSettings()
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,8 @@ class Store:
         self._retries = retries
         self._retry_delay = retry_delay
         self._lock = asyncio.Lock()
-        self._settings: dict[int, ChatSettings] = {}  # chat id -> settings: read on every update, so kept in memory
+        self._settings: dict[str, ChatSettings] = {}  # hashed chat id -> settings, for every chat that chose any
+        self._counts: Counter[tuple[str, str, str]] = Counter()  # (day, entry, lang) -> questions not yet written
         self.dropped = 0  # writes given up after retries (a locked, read-only or full database)
         self._path: Path | None = None
         self._busy_timeout = 0.2
@@ -224,9 +232,11 @@ class Store:
         store = cls(db, key, clock, retries, retry_delay)
         store._path = None if str(path) == ":memory:" else path
         store._busy_timeout = busy_timeout
+        await store._load_settings()
         return store
 
     async def close(self) -> None:
+        await self.flush_counts()
         await self._db.close()
 
     # --- identities ------------------------------------------------------------------------------------------
@@ -238,19 +248,25 @@ class Store:
     # --- settings ---------------------------------------------------------------------------------------------
 
     async def chat_settings(self, chat_id: int) -> ChatSettings:
-        cached = self._settings.get(chat_id)
-        if cached is not None:
-            return cached
-        row = await self._read(
-            "SELECT lang, auto_reply FROM chat_settings WHERE chat = ?", (self.hash_id("chat", chat_id),), one=True
-        )
-        settings = ChatSettings(row[0], bool(row[1])) if row else ChatSettings()
-        if row is not None or len(self._settings) < _CACHE_LIMIT:
-            self._settings[chat_id] = settings
-        return settings
+        """The chat's settings, from memory (read on every update)."""
+        return self._settings.get(self.hash_id("chat", chat_id), _DEFAULT_SETTINGS)
+
+    async def _load_settings(self) -> None:
+        rows = await self._read("SELECT chat, lang, auto_reply FROM chat_settings", ())
+        if rows is None:
+            log.error("chat settings could not be read: every chat starts with the defaults")
+        self._settings = {r[0]: ChatSettings(r[1], bool(r[2])) for r in rows or ()
+                          if ChatSettings(r[1], bool(r[2])) != _DEFAULT_SETTINGS}
+
+    def _remember_settings(self, chat: str, settings: ChatSettings | None) -> None:
+        if settings is None or settings == _DEFAULT_SETTINGS:
+            self._settings.pop(chat, None)
+        else:
+            self._settings[chat] = settings
 
     async def set_chat_settings(self, chat_id: int, settings: ChatSettings) -> bool:
-        self._settings[chat_id] = settings  # memory first: the chat gets its setting even if the disk refuses
+        # memory first: the chat gets its setting even if the disk refuses
+        self._remember_settings(self.hash_id("chat", chat_id), settings)
         return await self._write(
             "INSERT INTO chat_settings (chat, lang, auto_reply, updated) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (chat) DO UPDATE SET lang = excluded.lang, auto_reply = excluded.auto_reply, "
@@ -260,18 +276,17 @@ class Store:
 
     async def forget_chat(self, chat_id: int) -> bool:
         """Delete a chat's settings (the bot left the group, or an asker ran /forget)."""
-        self._settings.pop(chat_id, None)
-        return await self._write("DELETE FROM chat_settings WHERE chat = ?", (self.hash_id("chat", chat_id),))
+        chat = self.hash_id("chat", chat_id)
+        self._remember_settings(chat, None)
+        return await self._write("DELETE FROM chat_settings WHERE chat = ?", (chat,))
 
     async def move_chat(self, old_id: int, new_id: int) -> bool:
         """Carry a group's settings over to its new id (a group that became a supergroup)."""
-        moved = self._settings.pop(old_id, None)
+        old, new = self.hash_id("chat", old_id), self.hash_id("chat", new_id)
+        moved = self._settings.pop(old, None)
         if moved is not None:
-            self._settings[new_id] = moved
-        return await self._write(
-            "UPDATE OR REPLACE chat_settings SET chat = ? WHERE chat = ?",
-            (self.hash_id("chat", new_id), self.hash_id("chat", old_id)),
-        )
+            self._settings[new] = moved
+        return await self._write("UPDATE OR REPLACE chat_settings SET chat = ? WHERE chat = ?", (new, old))
 
     # --- feedback ---------------------------------------------------------------------------------------------
 
@@ -349,15 +364,28 @@ class Store:
         marks = ",".join("?" * len(ids))
         return await self._write(f"UPDATE unanswered SET status = ? WHERE rowid IN ({marks})", (status, *ids))
 
-    async def count_question(self, entry_id: str | None, lang: str) -> bool:
-        """Add one to today's count for an entry (or for unanswered questions) in a language."""
-        return await self._write(
-            "INSERT INTO daily_counts (day, entry_id, lang, count) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (day, entry_id, lang) DO UPDATE SET count = count + 1",
-            (self._clock().date().isoformat(), entry_id or UNANSWERED, lang),
-        )
+    def count_question(self, entry_id: str | None, lang: str) -> None:
+        """Add one to today's count for an entry (or for unanswered questions) in a language, in memory until the
+        next ``flush_counts``."""
+        self._counts[(self._clock().date().isoformat(), entry_id or UNANSWERED, lang)] += 1
+
+    async def flush_counts(self) -> bool:
+        """Write the counts added up since the last flush, in one transaction. If the write fails they stay in
+        memory and go with the next flush."""
+        if not self._counts:
+            return True
+        pending, self._counts = self._counts, Counter()
+        ok = await self._write_many([
+            ("INSERT INTO daily_counts (day, entry_id, lang, count) VALUES (?, ?, ?, ?) "
+             "ON CONFLICT (day, entry_id, lang) DO UPDATE SET count = count + excluded.count", (*key, n))
+            for key, n in sorted(pending.items())
+        ])
+        if not ok:
+            self._counts.update(pending)
+        return ok
 
     async def top_entries(self, days: int = 30, limit: int = 10) -> list[tuple[str, int]]:
+        await self.flush_counts()
         since = (self._clock().date() - dt.timedelta(days=days)).isoformat()
         rows = await self._read(
             "SELECT entry_id, SUM(count) AS n FROM daily_counts WHERE day >= ? AND entry_id != ? "
@@ -456,6 +484,7 @@ class Store:
     # --- statistics -------------------------------------------------------------------------------------------
 
     async def stats(self, days: int) -> Stats:
+        await self.flush_counts()
         since = (self._clock().date() - dt.timedelta(days=days - 1)).isoformat()
         per_day = await self._read(
             "SELECT day, SUM(count), SUM(CASE WHEN entry_id != ? THEN count ELSE 0 END) FROM daily_counts "
@@ -491,6 +520,7 @@ class Store:
 
     async def expire(self, retention_days: int) -> bool:
         """Delete rows older than the retention period."""
+        await self.flush_counts()  # so that old counts still in memory go too
         cutoff = self._clock() - dt.timedelta(days=retention_days)
         stamp, day = cutoff.isoformat(), cutoff.date().isoformat()
         ok = await self._write_many(
@@ -504,8 +534,7 @@ class Store:
                 ("DELETE FROM chat_settings WHERE updated < ? AND auto_reply = 0 AND lang IS NULL", (stamp,)),
             ]
         )
-        self._settings.clear()  # settings rows may have expired: read them again on demand
-        return ok
+        return ok  # the rows it deletes hold default settings, which memory does not keep
 
     async def healthy(self) -> bool:
         """The database answers and accepts a write."""
@@ -589,7 +618,7 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 await self._db.close()
             self._db = await _connect(self._path, self._busy_timeout)
-            self._settings.clear()
+            self._settings.clear()  # the new database has none
 
 
 def backup(database: str | Path, target: str | Path) -> int:

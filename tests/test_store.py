@@ -127,12 +127,12 @@ async def test_retention_deletes_old_rows_only(tmp_path: Path) -> None:
     s = await Store.open(tmp_path / "db.sqlite3", b"k" * 32, clock=clock)
     await s.vote(USER, "old", True)
     await s.record_unanswered("old question", "en")
-    await s.count_question("old", "en")
+    s.count_question("old", "en")
     await s.audit(USER, "old action")
     clock.now += dt.timedelta(days=80)
     await s.vote(USER, "new", True)
     await s.record_unanswered("new question", "en")
-    await s.count_question("new", "en")
+    s.count_question("new", "en")
     clock.now += dt.timedelta(days=20)  # "old" rows are 100 days old, "new" ones 20
     await s.expire(90)
     assert await s.votes("old") == (0, 0) and await s.votes("new") == (1, 0)
@@ -144,8 +144,43 @@ async def test_retention_deletes_old_rows_only(tmp_path: Path) -> None:
 
 async def test_daily_counts(store: Store) -> None:
     for entry in ("a", "a", "b", None):
-        await store.count_question(entry, "en")
+        store.count_question(entry, "en")
     assert await store.top_entries() == [("a", 2), ("b", 1)]
+
+
+async def test_counts_wait_in_memory_until_a_flush_or_closing(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    s = await Store.open(path, b"k" * 32)
+    s.count_question("a", "en")
+    assert rows_of(path, "SELECT COUNT(*) FROM daily_counts") == 0  # answering wrote nothing
+    assert await s.flush_counts()
+    s.count_question("a", "en")
+    s.count_question("b", "nl")
+    await s.close()  # closing writes what is left
+    assert rows_of(path, "SELECT SUM(count) FROM daily_counts") == 3
+    again = await Store.open(path, b"k" * 32)
+    assert await again.top_entries() == [("a", 2), ("b", 1)]
+    await again.close()
+
+
+async def test_settings_survive_a_restart_and_defaults_keep_no_row(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    s = await Store.open(path, b"k" * 32)
+    await s.set_chat_settings(GROUP, ChatSettings("zh-Hant", True))
+    await s.set_chat_settings(USER, ChatSettings("en"))
+    await s.set_chat_settings(-42, ChatSettings())  # back to the defaults
+    await s.close()
+    again = await Store.open(path, b"k" * 32)
+    assert await again.chat_settings(GROUP) == ChatSettings("zh-Hant", True)
+    assert await again.chat_settings(USER) == ChatSettings("en")
+    assert await again.chat_settings(-42) == ChatSettings()
+    assert rows_of(path, "SELECT COUNT(*) FROM chat_settings WHERE lang IS NOT NULL OR auto_reply = 1") == 2
+    await again.close()
+
+
+def rows_of(path: Path, sql: str) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute(sql).fetchone()[0] or 0)
 
 
 async def test_a_locked_database_drops_the_write_and_recovers(tmp_path: Path) -> None:

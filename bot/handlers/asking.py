@@ -103,7 +103,7 @@ async def respond(
     # in a worker thread: the embedding model takes milliseconds that the other chats should not wait for
     match = await asyncio.to_thread(snap.matcher.search, question, await hint_lang(update, svc))
     best = match.best
-    await svc.store.count_question(best.entry.id if best else None, match.lang)
+    svc.store.count_question(best.entry.id if best else None, match.lang)
     question_id = None
     if best is None and record:
         question_id = await svc.store.record_unanswered(question, match.lang)

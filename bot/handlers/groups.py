@@ -116,7 +116,7 @@ async def on_chatter(update: Update, context: Context) -> None:
     if best is None or best.score < snap.matcher.thresholds.auto_reply or best.entry.kind != "claim":
         return
     svc.last_auto_reply[chat.id] = now
-    await svc.store.count_question(best.entry.id, match.lang)
+    svc.store.count_question(best.entry.id, match.lang)
     await send(chat, group_reply(best.entry, snap.kb, match.lang, context.bot.username), reply_to=message)
 
 
