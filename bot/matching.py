@@ -195,12 +195,13 @@ class Matcher:
         texts = [texts[i] for i in order]
         self.phrasings: tuple[str, ...] = tuple(key for _, key in folded)  # folded, in index order
         grams = [(owner, features(key)) for owner, key in folded]
-        self._weights = _weights(grams, len(self._owner_ids), self.thresholds.weight_levels)
+        weights = _weights(grams, len(self._owner_ids), self.thresholds.weight_levels)
         self._vocab: dict[str, int] = {}
         ids = [[self._vocab.setdefault(g, len(self._vocab)) for g in gs] for _, gs in grams]
         self._gram_weights = np.ones(len(self._vocab), dtype=np.int64)
         for g, idx in self._vocab.items():
-            self._gram_weights[idx] = self._weights.get(g, 1)
+            self._gram_weights[idx] = weights.get(g, 1)
+        self._points = _points(len(self._vocab))
         self._grams = _encode_all(ids, self._gram_weights)
         self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
         self._postings = _Postings(ids, self._gram_weights.astype(np.float32))
@@ -272,19 +273,23 @@ class Matcher:
         Sorting makes rapidfuzz's Indel distance count the common multiset of two phrasings; repetition is how
         weights enter it (an n-gram repeated w times on both sides counts w times); and a ``str`` is the form
         rapidfuzz compares fastest. A question's n-grams that no phrasing has get code points of their own: they
-        lengthen the question and match nothing.
+        lengthen the question and match nothing. Built by numpy, as ``_encode_all`` builds the phrasings'.
         """
-        out: list[str] = []
+        ids: list[int] = []
         unknown = 0
+        vocab = self._vocab
         for g in grams:
-            idx = self._vocab.get(g)
+            idx = vocab.get(g)
             if idx is None:
-                out.extend(_code(-1 - unknown - k) for k in range(_UNKNOWN_WEIGHT))
-                unknown += _UNKNOWN_WEIGHT
+                unknown += 1
             else:
-                out.extend(_code(idx) * self._weights.get(g, 1))
-        out.sort()
-        return "".join(out)
+                ids.append(idx)
+        chosen = np.array(ids, dtype=np.intp)
+        codes = np.repeat(self._points[chosen], self._gram_weights[chosen])
+        if unknown:
+            codes = np.concatenate([codes, _unknown_points(unknown * _UNKNOWN_WEIGHT)])
+        codes.sort()
+        return codes.astype("<u4").tobytes().decode("utf-32-le")
 
     @property
     def classifier_keys(self) -> tuple[bytes, ...]:
@@ -472,8 +477,7 @@ class _Postings:
 
 def _encode_all(rows: Sequence[Sequence[int]], weights: np.ndarray) -> list[str]:
     """``Matcher._encode`` for every phrasing at once (their n-gram ids known): the same strings, built by numpy."""
-    points = np.arange(len(weights), dtype=np.int64) + 0x20
-    points[points >= 0xD800] += _SURROGATES  # as ``_code``: no surrogate code points
+    points = _points(len(weights))
     out = []
     for ids in rows:
         chosen = np.asarray(ids, dtype=np.intp)
@@ -482,13 +486,19 @@ def _encode_all(rows: Sequence[Sequence[int]], weights: np.ndarray) -> list[str]
     return out
 
 
-def _code(index: int) -> str:
-    """The character standing for n-gram ``index`` (negative: an unknown n-gram, counted from the top)."""
-    if index >= 0:  # from 0x20 up, stepping over the surrogates (not characters)
-        point = 0x20 + index
-        return chr(point + _SURROGATES if point >= 0xD800 else point)
-    point = 0x10FFFF + 1 + index  # from the top down, likewise
-    return chr(point - _SURROGATES if point < 0xE000 else point)
+def _points(n: int) -> np.ndarray:
+    """The code points standing for n-gram ids 0 to n - 1: from 0x20 up, stepping over the surrogates (not
+    characters)."""
+    points = np.arange(n, dtype=np.int64) + 0x20
+    points[points >= 0xD800] += _SURROGATES
+    return points
+
+
+def _unknown_points(n: int) -> np.ndarray:
+    """The code points standing for a question's unknown n-grams, 1 to n: from the top down, likewise."""
+    points = 0x10FFFF - np.arange(n, dtype=np.int64)
+    points[points < 0xE000] -= _SURROGATES
+    return points
 
 
 def confidence(best: float, second: float, thresholds: Thresholds) -> float:

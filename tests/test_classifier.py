@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import classifier, semantic
 from bot.classifier import ClassifierStore, NgramClassifier, VectorClassifier
@@ -34,6 +36,20 @@ def test_ngram_classifier_learns_which_owner_a_text_belongs_to() -> None:
         assert p.shape == (4,) and p.sum() == pytest.approx(1.0, abs=1e-5)
         assert p.argmax() == owner and p[2] == 0  # never an owner without phrasings
     assert model.probabilities("").sum() == pytest.approx(1.0, abs=1e-5)  # no known n-gram: the priors
+
+
+@given(st.lists(st.text(alphabet="abcdefghij stationpolice中国警察站 ", max_size=60), min_size=1, max_size=5))
+@settings(max_examples=60, deadline=None)
+def test_ngram_features_equal_the_fitted_vectorizers_transform(texts: list[str]) -> None:
+    model = ngrams()
+    expected = model._vectorizer.transform(texts)
+    for n, text in enumerate(texts):
+        ids, values = model.features(text)
+        row = expected[n]
+        got = dict(zip(ids.tolist(), values.tolist(), strict=True))
+        assert set(got) == set(row.indices.tolist())
+        for i, v in zip(row.indices.tolist(), row.data.tolist(), strict=True):
+            assert got[i] == pytest.approx(v, abs=1e-5)
 
 
 def test_vector_classifier_learns_from_vectors() -> None:

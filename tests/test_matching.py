@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import matching
 from bot.facts import KnowledgeBase
 from bot.matching import Matcher, Phrasing, Thresholds, features
 from bot.text import fold, to_traditional
@@ -150,6 +151,19 @@ def test_a_name_in_another_script_counts_as_the_same_name(small_kb: KnowledgeBas
     assert named.scores(question)[entry] > plain.scores(question)[entry]
     assert named.scores(question)[entry] == pytest.approx(named.scores("are they volunteers according to Pekín")[entry])
     assert named.search(question).best is not None and named.search(question).best.entry.id == "denial-volunteers"
+
+
+def test_a_phrasing_encodes_as_the_index_stored_it(small_matcher: Matcher) -> None:
+    for text, stored in zip(small_matcher.phrasings, small_matcher._grams, strict=True):
+        assert small_matcher._encode(features(text)) == stored
+
+
+def test_ngram_code_points_are_characters_and_never_collide() -> None:
+    known, unknown = matching._points(70_000), matching._unknown_points(70_000)
+    for points in (known, unknown):
+        assert not ((points >= 0xD800) & (points < 0xE000)).any()  # no surrogates: each one a character
+        assert len(np.unique(points)) == len(points)
+    assert known.max() < unknown.min()  # ids up to 70,000 (the knowledge has about 10,000) stay apart
 
 
 _SAMPLES = ("how many police stations are there abroad", "海外警察站有多少个", "denuncia comisaría china",
