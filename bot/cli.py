@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     database_option(export_phrasings)
     knowledge_option(export_phrasings)
 
-    ev = commands.add_parser("eval", help="measure the matcher on question sets (default: eval/dev.yaml)")
+    ev = commands.add_parser("eval", help="measure the matcher on question sets (default: the development sets, "
+                                          "eval/dev*.yaml)")
     ev.add_argument("files", nargs="*", type=Path, help="question sets (YAML)")
     ev.add_argument("--tune", action="store_true", help="search the thresholds that fit the given error rates")
     ev.add_argument("--min-accuracy", type=float, help="fail (exit 1) below this share of in-scope answered right")
@@ -410,7 +411,7 @@ def _eval(args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, format_report, load_questions, tune, unknown_ids
 
     kb, matcher = _load(args.knowledge)
-    files = args.files or [EVAL_DIR / "dev.yaml"]
+    files = args.files or sorted(EVAL_DIR.glob("dev*.yaml"))
     questions = [q for f in files for q in load_questions(f)]
     stale = unknown_ids(matcher, questions)
     if stale:
