@@ -207,6 +207,7 @@ class Store:
         self._lock = asyncio.Lock()
         self._settings: dict[str, ChatSettings] = {}  # hashed chat id -> settings, for every chat that chose any
         self._counts: Counter[tuple[str, str, str]] = Counter()  # (day, entry, lang) -> questions not yet written
+        self._settings_read = False
         self.dropped = 0  # writes given up after retries (a locked, read-only or full database)
         self._path: Path | None = None
         self._busy_timeout = 0.2
@@ -252,11 +253,15 @@ class Store:
         return self._settings.get(self.hash_id("chat", chat_id), _DEFAULT_SETTINGS)
 
     async def _load_settings(self) -> None:
+        """Read every chat's settings. If the database refuses, chats get the defaults meanwhile and the next
+        ``flush_counts`` tries again; what was set in the meantime wins over what is read."""
         rows = await self._read("SELECT chat, lang, auto_reply FROM chat_settings", ())
         if rows is None:
-            log.error("chat settings could not be read: every chat starts with the defaults")
-        self._settings = {r[0]: ChatSettings(r[1], bool(r[2])) for r in rows or ()
-                          if ChatSettings(r[1], bool(r[2])) != _DEFAULT_SETTINGS}
+            log.error("chat settings could not be read: the defaults apply until they can be")
+            return
+        read = {r[0]: ChatSettings(r[1], bool(r[2])) for r in rows}
+        self._settings = {c: v for c, v in read.items() if v != _DEFAULT_SETTINGS} | self._settings
+        self._settings_read = True
 
     def _remember_settings(self, chat: str, settings: ChatSettings | None) -> None:
         if settings is None or settings == _DEFAULT_SETTINGS:
@@ -371,7 +376,9 @@ class Store:
 
     async def flush_counts(self) -> bool:
         """Write the counts added up since the last flush, in one transaction. If the write fails they stay in
-        memory and go with the next flush."""
+        memory and go with the next flush. (It also reads the chats' settings again if they could not be read.)"""
+        if not self._settings_read:
+            await self._load_settings()
         if not self._counts:
             return True
         pending, self._counts = self._counts, Counter()

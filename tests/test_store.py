@@ -178,6 +178,29 @@ async def test_settings_survive_a_restart_and_defaults_keep_no_row(tmp_path: Pat
     await again.close()
 
 
+async def test_settings_that_could_not_be_read_at_start_are_read_at_the_next_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "db.sqlite3"
+    s = await Store.open(path, b"k" * 32)
+    await s.set_chat_settings(GROUP, ChatSettings("zh-Hant", True))
+    await s.close()
+    read = Store._read
+
+    async def refuse_settings(self: Store, sql: str, params: tuple[object, ...], one: bool = False) -> object:
+        return None if "FROM chat_settings" in sql else await read(self, sql, params, one)
+
+    monkeypatch.setattr(Store, "_read", refuse_settings)
+    again = await Store.open(path, b"k" * 32)
+    assert await again.chat_settings(GROUP) == ChatSettings()  # the defaults meanwhile, no error
+    await again.set_chat_settings(USER, ChatSettings("en"))
+    monkeypatch.setattr(Store, "_read", read)
+    await again.flush_counts()
+    assert await again.chat_settings(GROUP) == ChatSettings("zh-Hant", True)
+    assert await again.chat_settings(USER) == ChatSettings("en")
+    await again.close()
+
+
 def rows_of(path: Path, sql: str) -> int:
     with sqlite3.connect(path) as db:
         return int(db.execute(sql).fetchone()[0] or 0)
