@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -163,7 +164,7 @@ async def test_counts_wait_in_memory_until_a_flush_or_closing(tmp_path: Path) ->
     await again.close()
 
 
-async def test_settings_survive_a_restart_and_defaults_keep_no_row(tmp_path: Path) -> None:
+async def test_settings_survive_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     s = await Store.open(path, b"k" * 32)
     await s.set_chat_settings(GROUP, ChatSettings("zh-Hant", True))
@@ -202,7 +203,7 @@ async def test_settings_that_could_not_be_read_at_start_are_read_at_the_next_flu
 
 
 def rows_of(path: Path, sql: str) -> int:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         return int(db.execute(sql).fetchone()[0] or 0)
 
 
