@@ -23,8 +23,9 @@ import os
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -109,13 +110,12 @@ class NgramClassifier:
 
         self.key = key
         self._vocabulary = np.asarray(vocabulary)
+        self._index = {str(t): i for i, t in enumerate(self._vocabulary)}
+        # the fitted vectorizer, rebuilt: ``features`` uses its analyzer (how a text is cut into n-grams)
         self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True,
-                                           vocabulary={str(t): i for i, t in enumerate(self._vocabulary)},
-                                           dtype=np.float32)
+                                           vocabulary=self._index, dtype=np.float32)
         self._vectorizer.idf_ = np.asarray(idf, dtype=np.float64)
-        self._vectorizer.transform([""])  # scikit-learn settles the vocabulary on first use: now, not in two threads
         self._analyze = self._vectorizer.build_analyzer()
-        self._index: dict[str, int] = self._vectorizer.vocabulary_
         self._idf = np.asarray(idf, dtype=np.float32)
         self._linear = linear
         self._weights_t = np.ascontiguousarray(linear.weights.T)  # features x classes: a question picks rows
@@ -211,6 +211,7 @@ class VectorClassifier:
 
 
 Classifier = NgramClassifier | VectorClassifier
+_C = TypeVar("_C", NgramClassifier, VectorClassifier)
 _KINDS: dict[str, type[NgramClassifier] | type[VectorClassifier]] = {
     NgramClassifier.kind: NgramClassifier, VectorClassifier.kind: VectorClassifier,
 }
@@ -263,6 +264,22 @@ class ClassifierStore:
             if item is not None:
                 self._items[key] = item
             return item
+
+    def obtain(self, key: bytes, kind: type[_C], train: Callable[[], _C | None]) -> _C | None:
+        """The classifier of ``key``: from memory or the file, else ``train()``ed now and kept. A training failure
+        (memory, a library error) is logged and gives None: scores without the classifier fall short of the
+        thresholds, so the matcher answers less, never wrongly."""
+        found = self.get(key)
+        if isinstance(found, kind):
+            return found
+        try:
+            trained = train()
+        except Exception:
+            log.exception("the classifier over %s could not be trained; matching without it", kind.kind)
+            return None
+        if trained is not None:
+            self.put(trained)
+        return trained
 
     def put(self, item: Classifier) -> None:
         with self._lock:

@@ -68,17 +68,15 @@ def build_matcher(kb: KnowledgeBase, extra: Iterable[Phrasing] = (), use_semanti
         use_semantic = semantic.enabled()
     embedder = semantic.default_embedder() if use_semantic else None
     store = classifier_store(kb)
-    if embedder is None:
-        matcher = Matcher(kb, extra, classifiers=store)
-        store.save()
-        return matcher
-    path = semantic.cache_path(kb.directory) if kb.directory else None
-    key = str(path)
-    cache = _caches.get(key)
-    if cache is None:
-        cache = _caches[key] = semantic.EmbeddingCache(path)
+    cache = None
+    if embedder is not None:
+        path = semantic.cache_path(kb.directory) if kb.directory else None
+        cache = _caches.get(str(path))
+        if cache is None:
+            cache = _caches[str(path)] = semantic.EmbeddingCache(path)
     matcher = Matcher(kb, extra, embedder=embedder, cache=cache, classifiers=store)
-    cache.save()
+    if cache is not None:
+        cache.save()
     store.save()
     return matcher
 

@@ -202,7 +202,7 @@ class Matcher:
         for g, idx in self._vocab.items():
             self._gram_weights[idx] = weights.get(g, 1)
         self._points = _points(len(self._vocab))
-        self._grams = _encode_all(ids, self._gram_weights)
+        self._grams = [self._string(row) for row in ids]
         self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
         self._postings = _Postings(ids, self._gram_weights.astype(np.float32))
         # Phrasings by script: a question is compared only with phrasings sharing a script with it (a Chinese
@@ -228,16 +228,8 @@ class Matcher:
         self._classifier: NgramClassifier | None = None
         if store is not None:
             key = NgramClassifier.key_of(self.phrasings, owners.tolist(), len(self._owner_ids))
-            found = store.get(key)
-            self._classifier = found if isinstance(found, NgramClassifier) else None
-            if self._classifier is None:
-                try:
-                    self._classifier = NgramClassifier.train(key, self.phrasings, owners.tolist(),
-                                                             len(self._owner_ids))
-                except Exception:  # scores without it fall short of the thresholds: fewer answers, none wrong
-                    log.exception("the n-gram classifier could not be trained; matching without it")
-                if self._classifier is not None:
-                    store.put(self._classifier)
+            self._classifier = store.obtain(key, NgramClassifier, lambda: NgramClassifier.train(
+                key, self.phrasings, owners.tolist(), len(self._owner_ids)))
         self.semantic: SemanticIndex | None = None
         if embedder is not None:
             cache = cache if cache is not None else EmbeddingCache(None)
@@ -273,7 +265,7 @@ class Matcher:
         Sorting makes rapidfuzz's Indel distance count the common multiset of two phrasings; repetition is how
         weights enter it (an n-gram repeated w times on both sides counts w times); and a ``str`` is the form
         rapidfuzz compares fastest. A question's n-grams that no phrasing has get code points of their own: they
-        lengthen the question and match nothing. Built by numpy, as ``_encode_all`` builds the phrasings'.
+        lengthen the question and match nothing.
         """
         ids: list[int] = []
         unknown = 0
@@ -284,7 +276,11 @@ class Matcher:
                 unknown += 1
             else:
                 ids.append(idx)
-        chosen = np.array(ids, dtype=np.intp)
+        return self._string(ids, unknown)
+
+    def _string(self, ids: Sequence[int], unknown: int = 0) -> str:
+        """``_encode``'s string of known n-gram ids (and ``unknown`` n-grams no phrasing has), built by numpy."""
+        chosen = np.asarray(ids, dtype=np.intp)
         codes = np.repeat(self._points[chosen], self._gram_weights[chosen])
         if unknown:
             codes = np.concatenate([codes, _unknown_points(unknown * _UNKNOWN_WEIGHT)])
@@ -473,17 +469,6 @@ class _Postings:
                 break
             out += np.asarray(layer[chosen].sum(axis=0), dtype=np.float32).ravel()
         return out
-
-
-def _encode_all(rows: Sequence[Sequence[int]], weights: np.ndarray) -> list[str]:
-    """``Matcher._encode`` for every phrasing at once (their n-gram ids known): the same strings, built by numpy."""
-    points = _points(len(weights))
-    out = []
-    for ids in rows:
-        chosen = np.asarray(ids, dtype=np.intp)
-        codes = np.sort(np.repeat(points[chosen], weights[chosen])).astype("<u4")
-        out.append(codes.tobytes().decode("utf-32-le"))
-    return out
 
 
 def _points(n: int) -> np.ndarray:

@@ -193,15 +193,8 @@ class SemanticIndex:
         self.classifier: VectorClassifier | None = None
         if classifiers is not None and len(self._matrix):
             key = VectorClassifier.key_of(embedder.name, texts, self._owners.tolist(), n_owners)
-            found = classifiers.get(key)
-            self.classifier = found if isinstance(found, VectorClassifier) else None
-            if self.classifier is None:
-                try:
-                    self.classifier = VectorClassifier.train(key, self._matrix, self._owners.tolist(), n_owners)
-                except Exception:  # scores without it fall short of the thresholds: fewer answers, none wrong
-                    log.exception("the vector classifier could not be trained; matching without it")
-                if self.classifier is not None:
-                    classifiers.put(self.classifier)
+            self.classifier = classifiers.obtain(key, VectorClassifier, lambda: VectorClassifier.train(
+                key, self._matrix, self._owners.tolist(), n_owners))
         order = np.argsort(self._owners, kind="stable")
         self._matrix = self._matrix[order] if len(order) else self._matrix
         owners_sorted = self._owners[order]
