@@ -379,7 +379,9 @@ def _refresh_derived(kb: KnowledgeBase, root: Path) -> None:
 
     started = time.perf_counter()
     store = classifier.ClassifierStore(classifier.store_path(root))
-    keys = list(Matcher(kb, classifiers=store).classifier_keys)  # n-grams alone
+    # n-grams alone: a matcher of its own, whose folding marks names (``name_weight``), so its n-gram classifier is
+    # another than the one beside the model
+    keys = list(Matcher(kb, classifiers=store).classifier_keys)
     embedder = semantic.default_embedder() if semantic.enabled() else None
     if embedder is None:
         print("Embedding cache: not checked (semantic matching is off or its model is not installed).")
