@@ -421,7 +421,10 @@ def _eval(args: argparse.Namespace) -> int:
         return 2
     if args.tune:
         thresholds, tally = tune(matcher, questions, args.max_wrong, args.max_oos)
-        print(f"best thresholds: answer >= {thresholds.answer} with margin weight {thresholds.margin} "
+        shortcut = ("" if matcher.semantic is None else
+                    f"; n-grams alone answer at {thresholds.shortcut} with margin weight {thresholds.shortcut_margin}"
+                    if thresholds.shortcut is not None else "; the model is always asked")
+        print(f"best thresholds: answer >= {thresholds.answer} with margin weight {thresholds.margin}{shortcut} "
               f"-> correct {tally.accuracy:.1%}, wrong {tally.wrong_rate:.1%}, out-of-scope answered "
               f"{tally.oos_rate:.1%} on {len(questions)} questions")
         return 0

@@ -8,7 +8,6 @@ in-scope questions correctly while keeping wrong answers and answered out-of-sco
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.matching import Matcher, Thresholds, answers
+from bot.matching import Judgement, Matcher, Thresholds
 
 NONE = "none"
 
@@ -151,37 +150,64 @@ def tune(
 ) -> tuple[Thresholds, Tally]:
     """The thresholds that answer the most in-scope questions correctly within the given error rates.
 
-    Scores are computed once per question; the search then runs over a grid of answer thresholds and margin weights.
+    Each question is scored once, with the n-grams alone and (with an embedding model) with the model too. The search
+    then runs over a grid of answer thresholds and margin weights, and with a model over where the shortcut lies
+    (the n-gram score at which the model is not asked), since an answer the shortcut gives wrongly costs as much as
+    any other. Among equally good settings it takes the one that leaves the most questions to the shortcut (the
+    fastest), then the lowest answer threshold.
     """
     base = matcher.thresholds
-    rows = [(q, matcher.judge(q.text)) for q in questions]
-    top = base.top(matcher.semantic is not None)
-    best: tuple[tuple[int, int], Thresholds, Tally] | None = None
-    for answer, margin in itertools.product(np.arange(0.40, top + 0.2, 0.01), np.arange(0.0, 3.01, 0.25)):
-        candidate = replace(base, answer=round(float(answer), 2), margin=round(float(margin), 2))
-        tally = Tally()
-        for q, j in rows:
-            answered = not j.declined and (j.sure or answers(j.best, j.second, candidate))
-            if q.expect == NONE:
-                tally.out_of_scope += 1
-                tally.oos_answered += answered
-            else:
-                tally.in_scope += 1
-                if not answered:
-                    tally.abstained += 1
-                elif q.accepts(j.top):
-                    tally.correct += 1
-                else:
-                    tally.wrong += 1
-        if tally.wrong_rate > max_wrong or tally.oos_rate > max_oos:
-            continue
-        # the most correct answers; among equals, the fewest wrong ones and out-of-scope answers
-        key = (tally.correct, -tally.wrong - tally.oos_answered)
-        if best is None or key > best[0]:
-            best = (key, candidate, tally)
+    pairs = [matcher.judge_both(q.text) for q in questions]
+    out_of_scope = np.array([q.expect == NONE for q in questions], dtype=bool)
+    full = _Verdicts([j for _, j in pairs], questions)
+    quick = _Verdicts([k for k, _ in pairs if k is not None], questions) if matcher.semantic is not None else None
+    shortcuts: list[float | None] = [None]
+    if quick is not None:
+        highest = (1 + base.shortcut_margin) * base.top(False)
+        shortcuts += [round(float(x), 2) for x in np.arange(1.0, highest + 0.01, 0.1)]
+    grid = np.round(np.arange(0.40, base.top(matcher.semantic is not None) + 0.2, 0.01), 2)
+    n_in, n_out = int((~out_of_scope).sum()), int(out_of_scope.sum())
+    best: tuple[tuple[int, int, int, float], Thresholds, Tally] | None = None
+    for shortcut in shortcuts:
+        sure = np.zeros(len(questions), dtype=bool)
+        if quick is not None and shortcut is not None:
+            sure = quick.answered(shortcut, base.shortcut_margin, base)
+        right = np.where(sure, quick.right, full.right) if quick is not None else full.right
+        for margin in np.arange(0.0, 3.01, 0.25):
+            answered = full.answered(grid[:, None], float(margin), base) | sure  # one row per answer threshold
+            correct = (answered & ~out_of_scope & right).sum(axis=1)
+            wrong = (answered & ~out_of_scope & ~right).sum(axis=1)
+            oos = (answered & out_of_scope).sum(axis=1)
+            allowed = (wrong <= max_wrong * n_in) & (oos <= max_oos * n_out)
+            for row in np.flatnonzero(allowed):
+                key = (int(correct[row]), -int(wrong[row] + oos[row]), int(sure.sum()), -float(grid[row]))
+                if best is None or key > best[0]:
+                    candidate = replace(base, answer=float(grid[row]), margin=round(float(margin), 2),
+                                        shortcut=shortcut if quick is not None else base.shortcut)
+                    tally = Tally(in_scope=n_in, correct=int(correct[row]), wrong=int(wrong[row]),
+                                  abstained=n_in - int(correct[row] + wrong[row]), out_of_scope=n_out,
+                                  oos_answered=int(oos[row]))
+                    best = (key, candidate, tally)
     if best is None:
         raise ValueError("no thresholds meet those error rates on this question set")
     return best[1], best[2]
+
+
+class _Verdicts:
+    """One verdict per question as arrays: its best and second scores, whether a declined group won, and whether
+    the winner is an entry the question accepts."""
+
+    def __init__(self, judgements: Sequence[Judgement], questions: Sequence[Question]) -> None:
+        self.best = np.array([j.best for j in judgements], dtype=np.float64)
+        self.second = np.array([j.second for j in judgements], dtype=np.float64)
+        self.declined = np.array([j.declined for j in judgements], dtype=bool)
+        self.right = np.array([q.accepts(j.top) for q, j in zip(questions, judgements, strict=True)], dtype=bool)
+
+    def answered(self, answer: float | np.ndarray, margin: float, base: Thresholds) -> np.ndarray:
+        """Which questions ``answers`` would answer with these thresholds (broadcast over an array of them)."""
+        lead = self.best - self.second
+        return (~self.declined & (self.best >= base.suggest) & (lead >= base.min_lead)
+                & (self.best + margin * lead >= answer))
 
 
 def format_report(result: Result, show_misses: bool = True) -> str:

@@ -358,19 +358,41 @@ class Matcher:
         without the model, which costs ten to a hundred times more: about half of real questions. ``shortcut=False``
         always asks the model, so that every score is on the same scale (auto-replies compare scores).
         """
+        reading, scores, quick = self._lexical_judgement(question, lang_hint)
+        t = self.thresholds
+        if quick is None:
+            return self._verdict(reading, scores, sure=False)
+        if shortcut and self.shortcuts(quick, t):
+            return replace(quick, sure=True)
+        return self._with_model(question, reading, scores)
+
+    def judge_both(self, question: str, lang_hint: str | None = None) -> tuple[Judgement | None, Judgement]:
+        """The n-grams' own verdict (None without an embedding model) and the verdict with the model: what tuning
+        needs to weigh where the shortcut should lie."""
+        reading, scores, quick = self._lexical_judgement(question, lang_hint)
+        if quick is None:
+            return None, self._verdict(reading, scores, sure=False)
+        return quick, self._with_model(question, reading, scores)
+
+    @staticmethod
+    def shortcuts(quick: Judgement, thresholds: Thresholds) -> bool:
+        """Whether the n-grams' verdict is clear enough to answer without asking the embedding model."""
+        t = thresholds
+        return t.shortcut is not None and not quick.declined and answers(
+            quick.best, quick.second, replace(t, answer=t.shortcut, margin=t.shortcut_margin)
+        )
+
+    def _lexical_judgement(self, question: str, lang_hint: str | None) -> tuple[Reading, np.ndarray, Judgement | None]:
         reading = read_language(question, lang_hint)
         scores = self._lexical_scores(question, reading.lang if reading.sure else None)
-        t = self.thresholds
-        if self.semantic is not None:
-            quick = self._verdict(reading, scores, sure=False)
-            if shortcut and t.shortcut is not None and not quick.declined and answers(
-                quick.best, quick.second, replace(t, answer=t.shortcut, margin=t.shortcut_margin)
-            ):
-                return replace(quick, sure=True)
-            try:
-                scores = scores + self._semantic_part(question)
-            except Exception:  # the model failed on this question: n-gram scores fall short of its bar, so abstain
-                log.exception("the embedding model failed on a question; answering from the n-grams alone")
+        quick = self._verdict(reading, scores, sure=False) if self.semantic is not None else None
+        return reading, scores, quick
+
+    def _with_model(self, question: str, reading: Reading, scores: np.ndarray) -> Judgement:
+        try:
+            scores = scores + self._semantic_part(question)
+        except Exception:  # the model failed on this question: n-gram scores fall short of its bar, so abstain
+            log.exception("the embedding model failed on a question; answering from the n-grams alone")
         return self._verdict(reading, scores, sure=False)
 
     def _verdict(self, reading: Reading, scores: np.ndarray, sure: bool) -> Judgement:

@@ -1,0 +1,62 @@
+"""Measuring the matcher on question sets, and tuning its thresholds on them."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+
+from bot.evaluation import NONE, Question, Tally, evaluate, load_questions, tune
+from bot.facts import KnowledgeBase
+from bot.live import build_matcher
+from bot.matching import Matcher
+from tests.test_semantic import WordEmbedder
+
+EVAL = Path(__file__).resolve().parent.parent / "eval"
+
+
+def counts(t: Tally) -> tuple[int, int, int, int, int]:
+    return t.in_scope, t.correct, t.wrong, t.out_of_scope, t.oos_answered
+
+
+def retuned(matcher: Matcher, questions: list[Question], max_wrong: float, max_oos: float) -> tuple[Matcher, Tally]:
+    thresholds, tally = tune(matcher, questions, max_wrong, max_oos)
+    again = dataclasses.replace(matcher.thresholds, answer=thresholds.answer, margin=thresholds.margin,
+                                shortcut=thresholds.shortcut)
+    assert again == thresholds  # tuning moves only these three
+    tuned = copy.copy(matcher)  # the same index, other thresholds
+    tuned.thresholds = thresholds
+    return tuned, tally
+
+
+def test_tuning_reports_what_the_tuned_matcher_then_does(kb: KnowledgeBase) -> None:
+    """Tuning predicts each question's fate from scores computed once; asking the tuned matcher must agree, shortcut
+    included (the real knowledge, with the model when it is installed)."""
+    matcher = build_matcher(kb)
+    questions = [q for f in sorted(EVAL.glob("dev*.yaml")) for q in load_questions(f)][::12]
+    assert len(questions) > 80 and any(q.expect == NONE for q in questions)
+    tuned, predicted = retuned(matcher, questions, max_wrong=0.02, max_oos=0.05)
+    measured = evaluate(tuned, questions).total
+    assert counts(measured) == counts(predicted)
+    assert measured.wrong <= 0.02 * measured.in_scope and measured.oos_answered <= 0.05 * measured.out_of_scope
+    assert measured.accuracy > 0.8
+
+
+def test_tuning_raises_the_shortcut_over_a_question_it_must_decline(small_kb: KnowledgeBase) -> None:
+    """The n-grams alone would answer a phrasing word for word; when the set says it must be declined, no setting
+    may let the shortcut answer it."""
+    matcher = Matcher(small_kb, embedder=WordEmbedder())
+    verbatim = "how many police stations are there abroad"
+    quick, _ = matcher.judge_both(verbatim)
+    assert quick is not None and matcher.shortcuts(quick, matcher.thresholds)  # the shipped shortcut answers it
+    questions = [
+        Question(verbatim, NONE, "en"),
+        Question("是不是在领事馆里面", "claim-in-embassies", "zh-Hans"),
+        Question("number of overseas police stations", "count-of-stations", "en"),
+        Question("did china deny the stations", "denial-volunteers", "en"),
+    ]
+    tuned, predicted = retuned(matcher, questions, max_wrong=0.0, max_oos=0.0)
+    assert predicted.oos_answered == 0 and predicted.correct >= 1
+    assert tuned.search(verbatim).best is None
+    assert counts(evaluate(tuned, questions).total) == counts(predicted)
+
