@@ -104,6 +104,7 @@ def test_eval_reports_per_language_and_fails_below_threshold(tmp_path: Path) -> 
     assert "zh-Hans" in ok.stdout and "expected claim-in-embassies, answered denial-volunteers" in ok.stdout
     strict = run("eval", "--knowledge", str(FIXTURE), str(qs), "--min-accuracy", "0.9", "--max-wrong", "0.5")
     assert strict.returncode == 1 and "FAILED: accuracy" in strict.stdout
+    assert "(en)" in strict.stdout and "(zh-Hans)" not in strict.stdout  # each language is held to the bar
 
 
 def test_knowledge_dir_from_the_environment(tmp_path: Path) -> None:
