@@ -154,7 +154,8 @@ def tune(
     then runs over a grid of answer thresholds and margin weights, and with a model over where the shortcut lies
     (the n-gram score at which the model is not asked), since an answer the shortcut gives wrongly costs as much as
     any other. Among equally good settings it takes the one that leaves the most questions to the shortcut (the
-    fastest), then the lowest answer threshold.
+    fastest), then the one whose answer threshold has the widest range that changes no outcome, and the middle of
+    that range: the threshold then sits as far as it can from the nearest question on either side.
     """
     base = matcher.thresholds
     pairs = [matcher.judge_both(q.text) for q in questions]
@@ -167,7 +168,7 @@ def tune(
         shortcuts += [round(float(x), 2) for x in np.arange(1.0, highest + 0.01, 0.1)]
     grid = np.round(np.arange(0.40, base.top(matcher.semantic is not None) + 0.2, 0.01), 2)
     n_in, n_out = int((~out_of_scope).sum()), int(out_of_scope.sum())
-    best: tuple[tuple[int, int, int, float], Thresholds, Tally] | None = None
+    best: tuple[tuple[int, int, int, int], Thresholds, Tally] | None = None
     for shortcut in shortcuts:
         sure = np.zeros(len(questions), dtype=bool)
         if quick is not None and shortcut is not None:
@@ -180,9 +181,16 @@ def tune(
             oos = (answered & out_of_scope).sum(axis=1)
             allowed = (wrong <= max_wrong * n_in) & (oos <= max_oos * n_out)
             for row in np.flatnonzero(allowed):
-                key = (int(correct[row]), -int(wrong[row] + oos[row]), int(sure.sum()), -float(grid[row]))
+                # the answer thresholds that answer exactly the same questions form a range: take its middle, as
+                # far as the grid allows from both the question it leaves out and the one it keeps
+                same = (correct == correct[row]) & (wrong == wrong[row]) & (oos == oos[row])
+                if row > 0 and same[row - 1]:
+                    continue  # inside a range already weighed
+                width = len(grid) - row if same[row:].all() else int(np.argmin(same[row:]))
+                key = (int(correct[row]), -int(wrong[row] + oos[row]), int(sure.sum()), width)
                 if best is None or key > best[0]:
-                    candidate = replace(base, answer=float(grid[row]), margin=round(float(margin), 2),
+                    middle = row + (width - 1) // 2
+                    candidate = replace(base, answer=float(grid[middle]), margin=round(float(margin), 2),
                                         shortcut=shortcut if quick is not None else base.shortcut)
                     tally = Tally(in_scope=n_in, correct=int(correct[row]), wrong=int(wrong[row]),
                                   abstained=n_in - int(correct[row] + wrong[row]), out_of_scope=n_out,
