@@ -73,6 +73,7 @@ class Outcome:
     got: str | None  # the answered entry id, if any
     score: float
     alternatives: tuple[str, ...]
+    declined_as: str | None = None  # the group of declined questions it came closest to, when that won
 
     @property
     def ok(self) -> bool:
@@ -114,7 +115,7 @@ def evaluate(matcher: Matcher, questions: Iterable[Question]) -> Result:
         got = match.best.entry.id if match.best else None
         alts = tuple(c.entry.id for c in match.alternatives)
         score = match.candidates[0].score if match.candidates else 0.0
-        outcome = Outcome(q, match.status, got, score, alts)
+        outcome = Outcome(q, match.status, got, score, alts, match.off_topic)
         result.outcomes.append(outcome)
         for tally in (by_lang[q.lang], result.total):
             if q.lang != "?":
@@ -238,8 +239,10 @@ def format_report(result: Result, show_misses: bool = True) -> str:
         for o in misses:
             if o.got is not None:
                 what = f"answered {o.got}"
+            elif o.declined_as is not None:
+                what = f"declined as {o.declined_as}"
             else:
                 what = f"{o.status}" + (f" (offered {', '.join(o.alternatives)})" if o.alternatives else "")
-            lines.append(f"  [{o.question.lang}] {o.question.text[:80]!r}: expected {o.question.expect}, {what}, "
-                         f"score {o.score:.2f}")
+            score = f", score {o.score:.2f}" if o.declined_as is None else ""  # no entry was in the running
+            lines.append(f"  [{o.question.lang}] {o.question.text[:80]!r}: expected {o.question.expect}, {what}{score}")
     return "\n".join(lines)

@@ -6,8 +6,8 @@ import copy
 import dataclasses
 from pathlib import Path
 
-from bot.evaluation import NONE, Question, Tally, evaluate, load_questions, tune
-from bot.facts import KnowledgeBase
+from bot.evaluation import NONE, Question, Tally, evaluate, format_report, load_questions, tune
+from bot.facts import KnowledgeBase, OffTopic
 from bot.live import build_matcher
 from bot.matching import Matcher
 from tests.test_semantic import WordEmbedder
@@ -60,3 +60,15 @@ def test_tuning_raises_the_shortcut_over_a_question_it_must_decline(small_kb: Kn
     assert tuned.search(verbatim).best is None
     assert counts(evaluate(tuned, questions).total) == counts(predicted)
 
+
+
+def test_a_miss_swallowed_by_a_declined_group_names_the_group(small_kb: KnowledgeBase) -> None:
+    """A moderator reading the misses must see when a declined phrasing, not a weak score, kept an entry out."""
+    group = OffTopic(id="consular", about="Passports.", questions={"en": ("how many passports can i renew abroad",)})
+    matcher = Matcher(dataclasses.replace(small_kb, off_topic=(group,)))
+    questions = [Question("how many passports can i renew abroad?", "count-of-stations", "en"),
+                 Question("number of overseas police stations", "count-of-stations", "en")]
+    result = evaluate(matcher, questions)
+    assert [o.declined_as for o in result.outcomes] == ["consular", None]
+    report = format_report(result)
+    assert "expected count-of-stations, declined as consular\n" in report + "\n"
