@@ -93,8 +93,8 @@ class Thresholds:
 
 #: Chosen with ``python -m bot eval --tune`` on the development sets (see the README): one set for the n-grams alone,
 #: one for n-grams with the embedding model.
-LEXICAL_THRESHOLDS = Thresholds(answer=0.86, margin=0.0, auto_reply=1.3, name_weight=1)
-SEMANTIC_THRESHOLDS = Thresholds(answer=2.41, margin=1.75, auto_reply=2.0, shortcut=1.7, shortcut_margin=2.0)
+LEXICAL_THRESHOLDS = Thresholds(answer=1.16, margin=0.75, auto_reply=1.3, name_weight=1)
+SEMANTIC_THRESHOLDS = Thresholds(answer=2.17, margin=1.5, auto_reply=2.0, shortcut=1.7, shortcut_margin=2.0)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,6 @@ def test_variants_of_a_question_find_the_entry(small_matcher: Matcher, question:
     match = small_matcher.search(question)
     assert match.status != "none" and match.candidates, match
     assert match.candidates[0].entry.id == entry_id
-    assert match.candidates[0].score > small_matcher.thresholds.answer * 0.9
 
 
 @pytest.mark.parametrize("question", ["best pizza in town", "今天天气怎么样", "hello", "", "   ", "🙂🙂", "?!"])
