@@ -61,7 +61,6 @@ def test_tuning_raises_the_shortcut_over_a_question_it_must_decline(small_kb: Kn
     assert counts(evaluate(tuned, questions).total) == counts(predicted)
 
 
-
 def test_a_miss_swallowed_by_a_declined_group_names_the_group(small_kb: KnowledgeBase) -> None:
     """A moderator reading the misses must see when a declined phrasing, not a weak score, kept an entry out."""
     group = OffTopic(id="consular", about="Passports.", questions={"en": ("how many passports can i renew abroad",)})
