@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.matching import Judgement, Matcher, Thresholds
+from bot.matching import Judgement, Matcher, Thresholds, answers
 
 NONE = "none"
 
@@ -213,10 +213,8 @@ class _Verdicts:
         self.right = np.array([q.accepts(j.top) for q, j in zip(questions, judgements, strict=True)], dtype=bool)
 
     def answered(self, answer: float | np.ndarray, margin: float, base: Thresholds) -> np.ndarray:
-        """Which questions ``answers`` would answer with these thresholds (broadcast over an array of them)."""
-        lead = self.best - self.second
-        return (~self.declined & (self.best >= base.suggest) & (lead >= base.min_lead)
-                & (self.best + margin * lead >= answer))
+        """Which questions the matcher would answer with these thresholds (broadcast over an array of them)."""
+        return ~self.declined & answers(self.best, self.second, replace(base, margin=margin), answer)
 
 
 def format_report(result: Result, show_misses: bool = True) -> str:

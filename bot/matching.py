@@ -25,7 +25,7 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import regex
@@ -445,10 +445,13 @@ class Judgement:
     sure: bool = False  # settled by the n-grams alone, without the embedding model (scores are n-gram scores)
 
 
-def answers(best: float, second: float, thresholds: Thresholds) -> bool:
-    """Whether a best score and its runner-up's are clear enough to answer outright."""
+def answers(best: Any, second: Any, thresholds: Thresholds, answer: Any = None) -> Any:
+    """Whether a best score and its runner-up's are clear enough to answer outright (against ``thresholds.answer``,
+    or ``answer`` when given). Scores may be numpy arrays, and ``answer`` an array of bars broadcasting with them:
+    tuning weighs every question against every bar at once, by the same rule."""
     t = thresholds
-    return best >= t.suggest and best - second >= t.min_lead and confidence(best, second, t) >= t.answer
+    bar = t.answer if answer is None else answer
+    return (best >= t.suggest) & (best - second >= t.min_lead) & (confidence(best, second, t) >= bar)
 
 
 _UNKNOWN_WEIGHT = 2
@@ -508,7 +511,7 @@ def _unknown_points(n: int) -> np.ndarray:
     return points
 
 
-def confidence(best: float, second: float, thresholds: Thresholds) -> float:
+def confidence(best: Any, second: Any, thresholds: Thresholds) -> Any:
     """How sure the matcher is of its best entry: its score, raised by its lead over the runner-up.
 
     A high score alone is not enough when two entries score alike (a claim and the denial that answers it often
