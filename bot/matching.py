@@ -358,13 +358,22 @@ class Matcher:
         without the model, which costs ten to a hundred times more: about half of real questions. ``shortcut=False``
         always asks the model, so that every score is on the same scale (auto-replies compare scores).
         """
+        return self._settle(self.draft(question, lang_hint, shortcut))
+
+    def draft(self, question: str, lang_hint: str | None = None, shortcut: bool = True) -> Draft:
+        """The n-grams' reading of ``question`` (about a millisecond), settled when they suffice: without an
+        embedding model, or when the shortcut applies. ``conclude`` turns it into a ``Match``, asking the model if
+        needed; the bot runs only that last step in a worker thread (the model releases the GIL, the n-grams do not,
+        and handing them to a thread costs more than they take)."""
         reading, scores, quick = self._lexical_judgement(question, lang_hint)
-        t = self.thresholds
         if quick is None:
-            return self._verdict(reading, scores, sure=False)
-        if shortcut and self.shortcuts(quick, t):
-            return replace(quick, sure=True)
-        return self._with_model(question, reading, scores)
+            return Draft(question, reading, scores, self._verdict(reading, scores, sure=False))
+        if shortcut and self.shortcuts(quick, self.thresholds):
+            return Draft(question, reading, scores, replace(quick, sure=True))
+        return Draft(question, reading, scores, None)
+
+    def _settle(self, draft: Draft) -> Judgement:
+        return draft.judgement or self._with_model(draft.question, draft.reading, draft.scores)
 
     def judge_both(self, question: str, lang_hint: str | None = None) -> tuple[Judgement | None, Judgement]:
         """The n-grams' own verdict (None without an embedding model) and the verdict with the model: what tuning
@@ -406,8 +415,13 @@ class Matcher:
 
     def search(self, question: str, lang_hint: str | None = None, limit: int = 3, shortcut: bool = True) -> Match:
         """The best entry for ``question`` if the matcher is confident, else up to ``limit`` close alternatives."""
-        j = self.judge(question, lang_hint, shortcut)
+        return self.conclude(self.draft(question, lang_hint, shortcut), limit)
+
+    def conclude(self, draft: Draft, limit: int = 3) -> Match:
+        """The match for a drafted question, asking the embedding model first when the draft is not settled."""
+        j = self._settle(draft)
         t = self.thresholds
+        question = draft.question
         if j.declined:
             return Match(question, j.lang, "none", (), j.foreign, off_topic=j.top)
         order = np.argsort(-j.entry_scores, kind="stable")[:limit]
@@ -429,6 +443,21 @@ class Matcher:
         scores = self._lexical_scores(question, None)[: len(self.kb.entries)]
         order = np.argsort(-scores, kind="stable")[:limit]
         return [Candidate(self.kb.entries[i], round(float(scores[i]), 4)) for i in order if scores[i] > 0]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A question as the n-grams read it: its language, every owner's n-gram score, and the verdict when the n-grams
+    settle it alone (None: the embedding model is still to be asked)."""
+
+    question: str
+    reading: Reading
+    scores: np.ndarray
+    judgement: Judgement | None
+
+    @property
+    def settled(self) -> bool:
+        return self.judgement is not None
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,20 @@ def test_a_clear_ngram_answer_does_not_wait_for_the_model(small_kb: KnowledgeBas
     assert full.best is not None and full.best.score > clear.best.score  # the model's similarity added
 
 
+def test_a_draft_asks_the_model_only_when_concluded_and_only_if_unsettled(small_kb: KnowledgeBase) -> None:
+    model = WordEmbedder()
+    matcher = Matcher(small_kb, embedder=model)
+    model.calls.clear()
+    clear = matcher.draft("how many police stations are there abroad")
+    vague = matcher.draft("what about those places")
+    assert clear.settled and not vague.settled and model.calls == []  # drafting never runs the model
+    assert matcher.conclude(clear) == matcher.search("how many police stations are there abroad")
+    assert model.calls == []
+    assert matcher.conclude(vague) == matcher.search("what about those places")
+    assert model.calls == ["what about those places"] * 2
+    assert Matcher(small_kb).draft("what about those places").settled  # without a model the n-grams decide
+
+
 def test_a_failing_model_means_no_answer_rather_than_an_error(
     small_kb: KnowledgeBase, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import Chat, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.budget import Verdict
-from bot.handlers.common import Context, edit, hint_lang, is_group, is_group_admin, question_text, send, ui_lang
+from bot.handlers.common import (
+    Context,
+    edit,
+    find_match,
+    hint_lang,
+    is_group,
+    is_group_admin,
+    question_text,
+    send,
+    ui_lang,
+)
 from bot.replies import (
     answer_reply,
     group_reply,
@@ -100,8 +108,7 @@ async def respond(
         await send(chat, text_reply("ask_usage", await ui_lang(update, svc)), reply_to=reply_to)
         return
     snap = svc.live.snapshot  # one snapshot for the whole answer, even if a reload happens meanwhile
-    # in a worker thread: the embedding model takes milliseconds that the other chats should not wait for
-    match = await asyncio.to_thread(snap.matcher.search, question, await hint_lang(update, svc))
+    match = await find_match(snap.matcher, question, await hint_lang(update, svc))
     best = match.best
     svc.store.count_question(best.entry.id if best else None, match.lang)
     question_id = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import (
@@ -18,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import languages
+from bot.matching import Match, Matcher
 from bot.replies import Reply
 from bot.services import Services
 
@@ -71,6 +73,16 @@ async def edit(message: Message, reply: Reply) -> None:
     except BadRequest as exc:
         if "not modified" not in str(exc).lower() and "not found" not in str(exc).lower():
             raise
+
+
+async def find_match(matcher: Matcher, question: str, hint: str | None, *, shortcut: bool = True) -> Match:
+    """Match a question: the n-grams on the event loop (about a millisecond: a worker thread would cost more in
+    handing over than it saves), the embedding model, when it is needed, in a worker thread so that other chats do
+    not wait for it."""
+    draft = matcher.draft(question, hint, shortcut)
+    if draft.settled:
+        return matcher.conclude(draft)
+    return await asyncio.to_thread(matcher.conclude, draft)
 
 
 async def hint_lang(update: Update, svc: Services) -> str | None:

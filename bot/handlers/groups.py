@@ -9,14 +9,13 @@ deletes the group's settings.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from telegram import ChatMember, ChatMemberUpdated, Message, MessageEntity, Update
 from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
 
 from bot.handlers.asking import respond
-from bot.handlers.common import Context, is_group, question_text, send, ui_lang
+from bot.handlers.common import Context, find_match, is_group, question_text, send, ui_lang
 from bot.replies import group_reply, text_reply
 from bot.services import services
 
@@ -111,7 +110,7 @@ async def on_chatter(update: Update, context: Context) -> None:
         return
     lang = (await svc.store.chat_settings(chat.id)).lang
     # no shortcut: the score is compared with the auto-reply bar, which is on the scale of the model's scores
-    match = await asyncio.to_thread(snap.matcher.search, text, lang, 3, False)
+    match = await find_match(snap.matcher, text, lang, shortcut=False)
     best = match.best
     if best is None or best.score < snap.matcher.thresholds.auto_reply or best.entry.kind != "claim":
         return
