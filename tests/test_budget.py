@@ -1,5 +1,11 @@
 """Flood control: budgets per asker and per group, one notice, then silence."""
 
+import types
+
+import limits.storage.memory
+import limits.strategies
+import pytest
+
 from bot.budget import Budget, Verdict
 
 
@@ -16,3 +22,17 @@ def test_a_group_budget_is_shared_by_its_members() -> None:
     assert verdicts[4] is Verdict.NOTICE and set(verdicts[5:]) == {Verdict.SILENT}
     assert b.over_group(-100) and not b.over_group(-200)
     assert b.check(1, -200) is Verdict.ALLOW  # another group is not affected
+
+
+def test_a_spent_budget_refills_as_the_minute_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1_000_020.0]  # a few seconds into a fixed minute of the sliding window counter
+    clock = types.SimpleNamespace(time=lambda: now[0])
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    monkeypatch.setattr(limits.strategies, "time", clock)
+    b = Budget(per_asker=3, per_group=100)
+    assert [b.check(1) for _ in range(4)] == [Verdict.ALLOW] * 3 + [Verdict.NOTICE]
+    now[0] += 30
+    assert b.check(1) is Verdict.SILENT  # still spent half a minute later
+    now[0] += 120
+    assert b.check(1) is Verdict.ALLOW  # two minutes on, the whole budget is back
+    assert [b.check(1) for _ in range(3)] == [Verdict.ALLOW] * 2 + [Verdict.NOTICE]
