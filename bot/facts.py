@@ -236,6 +236,7 @@ _ITEM_MODELS: dict[str, type[_Model]] = {
     "topic_translations": TopicTranslation,
     "out_of_scope": OffTopic,
     "names": NameGroup,
+    "within": NameGroup,
 }
 
 OFF_TOPIC_FILE = "out-of-scope.yaml"
@@ -301,6 +302,7 @@ class KnowledgeBase:
     directory: str = ""
     off_topic: tuple[OffTopic, ...] = ()  # near-miss questions to decline, never answered
     names: tuple[tuple[str, ...], ...] = ()  # each: the names of one thing in several languages and scripts
+    within: tuple[tuple[str, ...], ...] = ()  # each: a country, then places in it (names from ``names``)
     by_id: Mapping[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -368,14 +370,17 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
             topic_names[lang] = list(_items(name, data, lines, "topics", "topic_translations", problems, broken))
             continue
         key = {topics_file: "topics", off_topic_file: "out_of_scope", names_file: "names"}.get(path, path.parent.name)
-        if _shape(name, data, {key}, {key}, problems):
-            items[key].extend(_items(name, data, lines, key, key, problems, broken))
+        optional = {"within"} if path == names_file else set()
+        if _shape(name, data, {key} | optional, {key}, problems):
+            for part in (key, *optional):
+                items[part].extend(_items(name, data, lines, part, part, problems, broken))
 
     topics, sources, entries = items["topics"], items["sources"], items["entries"]
     problems.extend(_cross_checks(topics, sources, entries, broken))
     problems.extend(_translation_checks(entries, translations, topics, topic_names, broken))
     problems.extend(_off_topic_checks(entries, translations, items["out_of_scope"]))
     problems.extend(_name_checks(items["names"]))
+    problems.extend(_within_checks(items["names"], items["within"]))
     report = Report(tuple(problems))
     if not report.ok:
         return None, report
@@ -390,6 +395,7 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
         directory=str(root),
         off_topic=tuple(o for o, _ in items["out_of_scope"]),
         names=tuple(g.root for g, _ in items["names"]),
+        within=tuple(g.root for g, _ in items["within"]),
     )
     return kb, report
 
@@ -691,6 +697,21 @@ def _name_checks(groups: list[tuple[NameGroup, _Place]]) -> Iterator[Problem]:
             elif seen[1].path != place.path:
                 yield Problem(place.file, place.line(index), f"name {name!r} is also in the group at line "
                               f"{seen[1].line(seen[2])} ({seen[0]!r}): a name may stand for one thing only")
+
+
+def _within_checks(names: list[tuple[NameGroup, _Place]], within: list[tuple[NameGroup, _Place]]) -> Iterator[Problem]:
+    """A ``within`` line is a country and places in it, each a name from ``names``; a place is in one country."""
+    group_of = {fold(n): number for number, (group, _) in enumerate(names) for n in group.root}
+    country_of: dict[int, str] = {}  # a place's group: the country it was first listed in
+    for row, place in within:
+        if len(row.root) < 2:
+            yield Problem(place.file, place.line(), f"{list(row.root)}: name a country, then the places in it")
+        for index, name in enumerate(row.root):
+            group = group_of.get(fold(name))
+            if group is None:
+                yield Problem(place.file, place.line(index), f"{name!r} is not in 'names:': list its names there first")
+            elif index and country_of.setdefault(group, row.root[0]) != row.root[0]:
+                yield Problem(place.file, place.line(index), f"{name!r} is already within {country_of[group]!r}")
 
 
 #: How a missing translation is reported: "warning" while a language is being translated, "error" once complete.

@@ -93,8 +93,8 @@ class Thresholds:
 
 #: Chosen with ``python -m bot eval --tune`` on the development sets (see the README): one set for the n-grams alone,
 #: one for n-grams with the embedding model.
-LEXICAL_THRESHOLDS = Thresholds(answer=1.16, margin=0.75, auto_reply=1.3, name_weight=1)
-SEMANTIC_THRESHOLDS = Thresholds(answer=2.17, margin=1.5, auto_reply=2.0, shortcut=1.7, shortcut_margin=2.0)
+LEXICAL_THRESHOLDS = Thresholds(answer=0.99, margin=0.25, auto_reply=1.3, name_weight=1)
+SEMANTIC_THRESHOLDS = Thresholds(answer=1.93, margin=1.0, auto_reply=2.0, shortcut=1.9, shortcut_margin=2.0)
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ class Matcher:
         for n, group in enumerate(kb.off_topic, len(kb.entries)):
             self._entry_index.setdefault(group.id, n)
             phrasings += [Phrasing(group.id, q, lang) for lang, qs in group.questions.items() for q in qs]
-        self._aliases = Aliases(kb.names, marks=self.thresholds.name_weight)
+        self._aliases = Aliases(kb.names, marks=self.thresholds.name_weight, within=kb.within)
         folded: list[tuple[int, str]] = []
         langs: list[str] = []
         texts: list[str] = []

@@ -93,10 +93,16 @@ class Aliases:
     their place is set off with spaces so it stays a word of its own. With ``marks``, each name found is also
     followed by that many copies of a one-character word standing for its group (a private-use character): a
     matcher comparing n-grams then counts a shared name as much as a whole word, not as a few letters among many.
+
+    ``within`` lists a country, then places in it (names from ``groups``): a place is then read as itself followed by
+    its country, so a question naming Berlin also meets the phrasings that name Germany.
     """
 
-    def __init__(self, groups: Iterable[Sequence[str]] = (), marks: int = 0) -> None:
+    def __init__(
+        self, groups: Iterable[Sequence[str]] = (), marks: int = 0, within: Iterable[Sequence[str]] = ()
+    ) -> None:
         self._to: dict[str, str] = {}
+        forms_of: dict[str, list[str]] = {}  # any folded name: every folded name of its group
         for number, group in enumerate(groups):
             forms = [f for f in (fold(n) for n in group) if f]
             if not forms:
@@ -106,6 +112,13 @@ class Aliases:
             replacement = " ".join([target] + [mark] * marks if mark else [target])
             for form in forms:
                 self._to.setdefault(form, replacement)
+                forms_of.setdefault(form, forms)
+        for country, *places in within:
+            country_form = self._to.get(fold(country))
+            for place in places:
+                for form in forms_of.get(fold(place), ()):
+                    if country_form is not None and not self._to[form].endswith(country_form):
+                        self._to[form] = f"{self._to[form]} {country_form}"
         by_length = sorted(self._to, key=len, reverse=True)  # the longest name wins: "new york" before "york"
         latin = [regex.escape(f) for f in by_length if not _HAN.search(f)]
         han = [regex.escape(f) for f in by_length if _HAN.search(f)]

@@ -310,3 +310,17 @@ def test_names_load_and_a_name_belongs_to_one_group(kdir: Path) -> None:
 def test_name_group_mistakes(kdir: Path, content: str, expected: str) -> None:
     (kdir / "names.yaml").write_text(content, encoding="utf-8")
     assert expected in only_error(kdir)
+
+
+def test_places_within_a_country_load_and_are_checked(kdir: Path) -> None:
+    path = kdir / "names.yaml"
+    names = "names:\n  - [Germany, 德国]\n  - [Spain, 西班牙]\n  - [Berlin, 柏林]\n"
+    path.write_text(names + "within:\n  - [Germany, Berlin]\n", encoding="utf-8")
+    kb, report = load_knowledge(kdir)
+    assert kb is not None and report.problems == () and kb.within == (("Germany", "Berlin"),)
+    path.write_text(names + "within:\n  - [Germany, Berlin, Munich]\n", encoding="utf-8")
+    assert only_error(kdir) == "knowledge/names.yaml:6: error: 'Munich' is not in 'names:': list its names there first"
+    path.write_text(names + "within:\n  - [Germany, Berlin]\n  - [Spain, 柏林]\n", encoding="utf-8")
+    assert only_error(kdir) == "knowledge/names.yaml:7: error: '柏林' is already within 'Germany'"
+    path.write_text(names + "within:\n  - [Germany]\n", encoding="utf-8")
+    assert "name a country, then the places in it" in only_error(kdir)

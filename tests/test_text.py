@@ -127,3 +127,12 @@ def test_aliases_give_one_name_to_one_thing(text: str, expected: str) -> None:
 
 def test_aliases_without_names_change_nothing() -> None:
     assert Aliases().apply("het politiebureau in 鹿特丹") == "het politiebureau in 鹿特丹" and len(Aliases()) == 0
+
+
+def test_a_place_within_a_country_also_names_the_country() -> None:
+    aliases = Aliases([["Germany", "Deutschland", "德国"], ["Berlin", "柏林"]], within=[["Germany", "Berlin"]])
+    assert aliases.apply(fold("Polizeistation in Berlin?")) == "polizeistation in berlin germany"
+    assert aliases.apply(fold("柏林有警察站吗")) == "berlin germany 有警察站吗"
+    assert aliases.apply(fold("Deutschland")) == "germany"  # never the other way round
+    twice = Aliases([["Germany", "德国"], ["Berlin", "柏林"]], within=[["Germany", "Berlin", "Berlin"]])
+    assert twice.apply("berlin") == "berlin germany"
