@@ -1,18 +1,18 @@
 """Find the entry that answers a question, or abstain.
 
 Every phrasing of every entry is folded (``text.fold``: case, accents, punctuation, Traditional to Simplified), its
-names written one way (``text.Aliases`` over ``knowledge/names.yaml``: 鹿特丹 is Rotterdam) and cut into character
-n-grams: 3-grams inside words for alphabetic scripts, single characters and pairs for Chinese, which has no spaces
-for word-based scorers to use. N-grams that few entries use weigh more than those every entry has ("police
-station"), by inverse document frequency. An inverted index (sparse matrices) gives, for every phrasing at once, the
-weighted n-grams it shares with a question, and from that their Dice similarity; an entry scores as its best
-phrasing. Classifiers trained on all the phrasings (``bot.classifier``) add their probability that the question
-belongs to each entry: one over character n-grams, and with an embedding model (``bot.semantic``) one over its
-vectors, beside the model's similarity to the entry's closest phrasing above a floor. The knowledge base's declined
-questions (``out-of-scope.yaml``) are scored like entries, and a question closest to them gets no answer. The
-matcher answers only when the best entry's score, raised by its lead over the runner-up, clears a threshold;
-otherwise it offers "did you mean" alternatives or nothing. A question the n-grams and their classifier answer
-clearly skips the model. A long text (a forwarded message) is also compared sentence by sentence, through
+names written one way (``text.Aliases`` over ``knowledge/names.yaml``: 鹿特丹 is Rotterdam, and Berlin is also Germany)
+and cut into character n-grams: 3-grams inside words for alphabetic scripts, single characters and pairs for
+Chinese, which has no spaces for word-based scorers to use. N-grams that few entries use weigh more than those every
+entry has ("police station"), by inverse document frequency. An inverted index (sparse matrices) gives, for every
+phrasing at once, the weighted n-grams it shares with a question, and from that their Dice similarity; an entry
+scores as its best phrasing. Classifiers trained on all the phrasings (``bot.classifier``) add their probability
+that the question belongs to each entry: one over character n-grams, and with an embedding model (``bot.semantic``)
+one over its vectors, beside the model's similarity to the entry's closest phrasing above a floor. The knowledge
+base's declined questions (``out-of-scope.yaml``) are scored like entries, and a question closest to them gets no
+answer. The matcher answers only when the best entry's score, raised by its lead over the runner-up, clears a
+threshold; otherwise it offers "did you mean" alternatives or nothing. A question the n-grams and their classifier
+answer clearly skips the model. A long text (a forwarded message) is also compared sentence by sentence, through
 rapidfuzz's Indel distance on sorted n-gram strings (each n-gram id one character), which yields the same Dice
 similarity. The thresholds were chosen on the development question set (``python -m bot eval --tune``, see
 ``bot.evaluation``).
