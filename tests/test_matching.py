@@ -186,3 +186,14 @@ def test_the_inverted_index_counts_shared_ngrams_like_comparing_every_phrasing(
     assert length == len(query)
     expected = small_matcher._common([query], small_matcher._grams, small_matcher._lengths)[0]
     assert np.array_equal(common, expected)
+
+
+def test_a_city_no_phrasing_names_meets_its_countrys_entry(kb: KnowledgeBase, matcher: Matcher) -> None:
+    """names.yaml's `within:`: Stuttgart is in Germany, though no phrasing names it."""
+    texts = [q for e in kb.entries for qs in e.questions.values() for q in qs] + [g.id for g in kb.off_topic]
+    assert not any("stuttgart" in q.lower() or "斯图加特" in q for q in texts)
+    without = Matcher(dataclasses.replace(kb, within=()))
+    germany = [e.id for e in kb.entries].index("response-germany")
+    for question in ("Gibt es eine chinesische Polizeistation in Stuttgart?", "斯图加特有中国警察站吗"):
+        assert matcher.rank(question, 1)[0].entry.id == "response-germany"
+        assert matcher.scores(question)[germany] > without.scores(question)[germany]
