@@ -115,10 +115,11 @@ class Aliases:
                 forms_of.setdefault(form, forms)
         for country, *places in within:
             country_form = self._to.get(fold(country))
-            for place in places:
-                for form in forms_of.get(fold(place), ()):
-                    if country_form is not None and not self._to[form].endswith(country_form):
-                        self._to[form] = f"{self._to[form]} {country_form}"
+            if country_form is None:
+                continue
+            for form in {f for place in places for f in forms_of.get(fold(place), ())}:
+                if not self._to[form].endswith(country_form):
+                    self._to[form] = f"{self._to[form]} {country_form}"
         by_length = sorted(self._to, key=len, reverse=True)  # the longest name wins: "new york" before "york"
         latin = [regex.escape(f) for f in by_length if not _HAN.search(f)]
         han = [regex.escape(f) for f in by_length if _HAN.search(f)]

@@ -25,7 +25,7 @@ def test_a_group_budget_is_shared_by_its_members() -> None:
 
 
 def test_a_spent_budget_refills_as_the_minute_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [1_000_020.0]  # a few seconds into a fixed minute of the sliding window counter
+    now = [1_000_020.0]  # the start of one of the sliding window counter's fixed minutes (16,667 x 60 s)
     clock = types.SimpleNamespace(time=lambda: now[0])
     monkeypatch.setattr(limits.storage.memory, "time", clock)
     monkeypatch.setattr(limits.strategies, "time", clock)
