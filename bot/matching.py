@@ -218,6 +218,17 @@ class Matcher:
             lang: np.array([x in (lang, "en", "") and scripts[i][1] for i, x in enumerate(langs)], dtype=bool)
             for lang in {x for x in langs if x and x not in ("zh-Hans", "zh-Hant")}
         }
+        self._rows: dict[tuple[bool, bool] | str, np.ndarray] = {
+            **{k: np.flatnonzero(v) for k, v in self._by_script.items()},
+            **{k: np.flatnonzero(v) for k, v in self._by_lang.items()},
+        }
+        # ... and the index of each language's phrasings alone, read for such questions: an English question then
+        # goes through the English phrasings' rows of its n-grams, not every language's (" de" is in most of them)
+        gram_weights = self._gram_weights.astype(np.float32)
+        self._by_lang_postings: dict[str, tuple[np.ndarray, _Postings]] = {}
+        for lang in {*langs}:
+            rows = np.flatnonzero(np.array([x == lang for x in langs], dtype=bool))
+            self._by_lang_postings[lang] = (rows, _Postings([ids[i] for i in rows], gram_weights))
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
@@ -241,7 +252,7 @@ class Matcher:
         distance = process.cdist(queries, choices, scorer=Indel.distance, dtype=np.int32)
         return (lengths[None, :] + np.array([len(q) for q in queries], dtype=np.float32)[:, None] - distance) / 2
 
-    def _common_with_all(self, grams: Sequence[str]) -> tuple[np.ndarray, float]:
+    def _common_with_all(self, grams: Sequence[str], langs: Sequence[str] | None = None) -> tuple[np.ndarray, float]:
         """For every phrasing, the weighted size of the multiset of n-grams it shares with a question's ``grams``;
         and the question's own weighted size. The same figures as ``_common`` over ``_encode``d strings, read from
         the inverted index: the work grows with how many phrasings share the question's n-grams, not with all of
@@ -257,7 +268,14 @@ class Matcher:
         ids = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         times = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
         length = float(self._gram_weights[ids] @ times) + _UNKNOWN_WEIGHT * unknown
-        return self._postings.common(ids, times, len(self._grams)), length
+        if langs is None:
+            return self._postings.common(ids, times, len(self._grams)), length
+        out = np.zeros(len(self._grams), dtype=np.float32)
+        for lang in dict.fromkeys(langs):
+            if lang in self._by_lang_postings:
+                rows, postings = self._by_lang_postings[lang]
+                out[rows] = postings.common(ids, times, len(rows))
+        return out, length
 
     def _encode(self, grams: Sequence[str]) -> str:
         """N-grams as a sorted string of code points, one per n-gram id, each repeated as often as it weighs.
@@ -325,27 +343,34 @@ class Matcher:
         out = np.zeros(len(self._owner_ids), dtype=np.float32)
         if not folded or not self._grams:
             return out
-        common, query_length = self._common_with_all(features(folded))
         script = _scripts(folded)
-        mask = self._by_lang.get(lang or "") if script == (False, True) else None
-        mask = mask if mask is not None else self._by_script.get(script)
-        if mask is not None:  # only the phrasings of its script or language (both scripts, or neither: all of them)
-            common[~mask] = 0
-        dice = 2 * common / (self._lengths + query_length)  # 2*|common| / (|q| + |p|)
-        windows = [self._aliases.apply(w) for w in _windows(question, folded)]
+        # only the phrasings of its script or language (both scripts, or neither: all of them)
+        by_lang = lang is not None and script == (False, True) and lang in self._by_lang
+        key: tuple[bool, bool] | str | None = lang if by_lang else script if script in self._by_script else None
+        common, query_length = self._common_with_all(features(folded), (lang, "en", "") if by_lang else None)
+        rows = self._rows.get(key) if key is not None else None
+        if rows is not None:
+            common = common[rows]
+        lengths = self._lengths[rows] if rows is not None else self._lengths
+        dice = 2 * common / (lengths + query_length)  # 2*|common| / (|q| + |p|)
+        windows = _windows(question, folded, self._aliases)
         if windows:
             # A forwarded text: its sentences are compared only with the phrasings the whole text contains most
             # of, so the cost stays flat however many phrasings there are.
-            containment = common / self._lengths
+            containment = common / lengths
             if len(containment) > _WINDOW_CANDIDATES:
                 top = np.argpartition(-containment, _WINDOW_CANDIDATES)[:_WINDOW_CANDIDATES]
             else:
                 top = np.arange(len(containment))
+            chosen = rows[top] if rows is not None else top
             queries = [self._encode(features(w)) for w in windows]
-            lengths = self._lengths[top]
-            best = self._common(queries, [self._grams[i] for i in top], lengths)
-            best = (2 * best / (lengths[None, :] + np.array([len(q) for q in queries])[:, None])).max(axis=0)
+            best = self._common(queries, [self._grams[i] for i in chosen], lengths[top])
+            best = (2 * best / (lengths[top][None, :] + np.array([len(q) for q in queries])[:, None])).max(axis=0)
             dice[top] = np.maximum(dice[top], best)
+        if rows is not None:
+            every = np.zeros(len(self._grams), dtype=np.float32)
+            every[rows] = dice
+            dice = every
         out[self._group_entries] = np.maximum.reduceat(dice, self._group_starts)
         if self._classifier is not None:
             out += self.thresholds.ngram_classifier_weight * self._classifier.probabilities(folded)
@@ -557,16 +582,21 @@ def _scripts(folded: str) -> tuple[bool, bool]:
     return bool(_HAN_RUN.search(folded)), bool(_LATIN.search(folded))
 
 
-def _windows(question: str, folded: str) -> list[str]:
-    """For a long text (a forwarded message), its sentences and pairs of adjacent sentences, folded: a rumour states
-    its claim in a sentence or two, and comparing the whole paragraph with a one-line phrasing would bury it."""
+def _windows(question: str, folded: str, aliases: Aliases) -> list[str]:
+    """For a long text (a forwarded message), its sentences and pairs of adjacent sentences, folded and with their
+    names read (``aliases``): a rumour states its claim in a sentence or two, and comparing the whole paragraph with
+    a one-line phrasing would bury it."""
     if len(folded) <= LONG_TEXT:
         return []
     sentences = [f for f in (fold(s) for s in _SENTENCE.split(clean(question, MAX_MATCH_CHARS))) if f]
     if len(sentences) < 2:
         return []
-    windows = sentences + [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
-    return [w for w in windows if len(w) >= _MIN_WINDOW][:_MAX_WINDOWS]
+    pairs = list(itertools.pairwise(range(len(sentences))))
+    chosen = [w for w in [(i,) for i in range(len(sentences))] + pairs
+              if sum(len(sentences[i]) for i in w) + len(w) - 1 >= _MIN_WINDOW][:_MAX_WINDOWS]
+    # the names in every sentence at once (the aliases' pattern is the costly part); "|" is never in folded text
+    named = [s.strip() for s in aliases.apply(" | ".join(sentences)).split("|")]
+    return [" ".join(named[i] for i in w) for w in chosen]
 
 
 def _weights(rows: Sequence[tuple[int, Sequence[str]]], n_entries: int, levels: int) -> dict[str, int]:
