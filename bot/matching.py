@@ -37,7 +37,7 @@ from bot import classifier
 from bot.classifier import ClassifierStore, NgramClassifier
 from bot.facts import Entry, KnowledgeBase
 from bot.semantic import Embedder, EmbeddingCache, SemanticIndex
-from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
+from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, fold_many, read_language
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +180,8 @@ class Matcher:
         langs: list[str] = []
         texts: list[str] = []
         seen: set[tuple[int, str]] = set()
-        for p in phrasings:
-            key = self._aliases.apply(fold(p.text))
+        for p, key in zip(phrasings, fold_many(p.text for p in phrasings), strict=True):
+            key = self._aliases.apply(key)
             owner = self._entry_index[p.entry_id]
             if not key or (owner, key) in seen:
                 continue
@@ -285,6 +285,10 @@ class Matcher:
         rapidfuzz compares fastest. A question's n-grams that no phrasing has get code points of their own: they
         lengthen the question and match nothing.
         """
+        return self._string(*self._ids(grams))
+
+    def _ids(self, grams: Iterable[str]) -> tuple[list[int], int]:
+        """The ids of the known n-grams among ``grams``, and how many are unknown."""
         ids: list[int] = []
         unknown = 0
         vocab = self._vocab
@@ -294,7 +298,7 @@ class Matcher:
                 unknown += 1
             else:
                 ids.append(idx)
-        return self._string(ids, unknown)
+        return ids, unknown
 
     def _string(self, ids: Sequence[int], unknown: int = 0) -> str:
         """``_encode``'s string of known n-gram ids (and ``unknown`` n-grams no phrasing has), built by numpy."""
@@ -353,7 +357,7 @@ class Matcher:
             common = common[rows]
         lengths = self._lengths[rows] if rows is not None else self._lengths
         dice = 2 * common / (lengths + query_length)  # 2*|common| / (|q| + |p|)
-        windows = _windows(question, folded, self._aliases)
+        sentences, windows = _windows(question, folded, self._aliases)
         if windows:
             # A forwarded text: its sentences are compared only with the phrasings the whole text contains most
             # of, so the cost stays flat however many phrasings there are.
@@ -363,7 +367,9 @@ class Matcher:
             else:
                 top = np.arange(len(containment))
             chosen = rows[top] if rows is not None else top
-            queries = [self._encode(features(w)) for w in windows]
+            # a window's n-grams are its sentences' (``features`` reads word by word), looked up once a sentence
+            read = {i: self._ids(features(sentences[i])) for i in sorted({i for w in windows for i in w})}
+            queries = [self._string([g for i in w for g in read[i][0]], sum(read[i][1] for i in w)) for w in windows]
             best = self._common(queries, [self._grams[i] for i in chosen], lengths[top])
             best = (2 * best / (lengths[top][None, :] + np.array([len(q) for q in queries])[:, None])).max(axis=0)
             dice[top] = np.maximum(dice[top], best)
@@ -515,10 +521,10 @@ _SURROGATES = 0x800
 class _Postings:
     """An inverted index: for each n-gram id, the phrasings that have it and how many times.
 
-    Kept as sparse matrices (scipy), n-grams by phrasings, one per count: layer k holds the n-gram's weight where a
-    phrasing has it at least k times. The weighted size of what a question shares with every phrasing,
-    sum of weight x min(times in the question, times in the phrasing), is then a sum of rows: layer k's rows of the
-    n-grams the question has at least k times (min(a, b) counts the k from 1 up to both)."""
+    Kept as one sparse matrix (scipy) of layers, n-grams by phrasings: layer k (rows k x n-grams onwards) holds the
+    n-gram's weight where a phrasing has it at least k times. The weighted size of what a question shares with every
+    phrasing, sum of weight x min(times in the question, times in the phrasing), is then one sum of rows: layer k's
+    rows of the n-grams the question has at least k times (min(a, b) counts the k from 1 up to both)."""
 
     def __init__(self, rows: Sequence[Sequence[int]], weights: np.ndarray) -> None:
         gram_ids: list[int] = []
@@ -532,22 +538,27 @@ class _Postings:
             times.extend(counted.values())
             phrasing.extend([row] * len(counted))
         grams, rows_, counts = (np.array(x, dtype=np.intp) for x in (gram_ids, phrasing, times))
-        shape = (len(weights), len(rows))
-        self._layers = [
-            sparse.csr_matrix((weights[grams[counts >= k]], (grams[counts >= k], rows_[counts >= k])), shape=shape,
-                              dtype=np.float32)
-            for k in range(1, int(counts.max(initial=0)) + 1)
-        ]
+        self._grams = len(weights)
+        self._depth = int(counts.max(initial=0))
+        # one entry per n-gram, phrasing and layer up to its count there (layers numbered from 0)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        grams, rows_ = np.repeat(grams, counts), np.repeat(rows_, counts)
+        layer = np.arange(len(grams), dtype=np.intp) - starts
+        self._matrix = sparse.csr_matrix((weights[grams], (layer * self._grams + grams, rows_)),
+                                         shape=(max(self._depth, 1) * self._grams, len(rows)), dtype=np.float32)
 
     def common(self, ids: np.ndarray, times: np.ndarray, n_rows: int) -> np.ndarray:
         """Per phrasing: the sum over the given n-grams of weight x min(times in the question, times in it)."""
-        out = np.zeros(n_rows, dtype=np.float32)
-        for k, layer in enumerate(self._layers, 1):
-            chosen = ids[times >= k]
-            if not len(chosen):
+        chosen = [ids]
+        for k in range(2, self._depth + 1):
+            deeper = ids[times >= k]
+            if not len(deeper):
                 break
-            out += np.asarray(layer[chosen].sum(axis=0), dtype=np.float32).ravel()
-        return out
+            chosen.append(deeper + (k - 1) * self._grams)
+        rows = np.concatenate(chosen)
+        if not len(rows):
+            return np.zeros(n_rows, dtype=np.float32)
+        return np.asarray(self._matrix[rows].sum(axis=0), dtype=np.float32).ravel()
 
 
 def _points(n: int) -> np.ndarray:
@@ -582,21 +593,21 @@ def _scripts(folded: str) -> tuple[bool, bool]:
     return bool(_HAN_RUN.search(folded)), bool(_LATIN.search(folded))
 
 
-def _windows(question: str, folded: str, aliases: Aliases) -> list[str]:
-    """For a long text (a forwarded message), its sentences and pairs of adjacent sentences, folded and with their
-    names read (``aliases``): a rumour states its claim in a sentence or two, and comparing the whole paragraph with
-    a one-line phrasing would bury it."""
+def _windows(question: str, folded: str, aliases: Aliases) -> tuple[list[str], list[tuple[int, ...]]]:
+    """For a long text (a forwarded message), its sentences, folded and with their names read (``aliases``), and the
+    windows to compare: each sentence and each pair of adjacent ones, as sentence numbers. A rumour states its claim
+    in a sentence or two, and comparing the whole paragraph with a one-line phrasing would bury it."""
     if len(folded) <= LONG_TEXT:
-        return []
-    sentences = [f for f in (fold(s) for s in _SENTENCE.split(clean(question, MAX_MATCH_CHARS))) if f]
+        return [], []
+    sentences = [f for f in fold_many(_SENTENCE.split(clean(question, MAX_MATCH_CHARS))) if f]
     if len(sentences) < 2:
-        return []
+        return [], []
     pairs = list(itertools.pairwise(range(len(sentences))))
     chosen = [w for w in [(i,) for i in range(len(sentences))] + pairs
               if sum(len(sentences[i]) for i in w) + len(w) - 1 >= _MIN_WINDOW][:_MAX_WINDOWS]
     # the names in every sentence at once (the aliases' pattern is the costly part); "|" is never in folded text
     named = [s.strip() for s in aliases.apply(" | ".join(sentences)).split("|")]
-    return [" ".join(named[i] for i in w) for w in chosen]
+    return named, chosen
 
 
 def _weights(rows: Sequence[tuple[int, Sequence[str]]], n_entries: int, levels: int) -> dict[str, int]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import languages
-from bot.text import MAX_MATCH_CHARS, Aliases, chinese_script, clean, detect_language, fold
+from bot.text import MAX_MATCH_CHARS, Aliases, chinese_script, clean, detect_language, fold, fold_many
 
 
 def test_fold_makes_spellings_of_one_question_equal() -> None:
@@ -14,6 +16,17 @@ def test_fold_makes_spellings_of_one_question_equal() -> None:
     assert fold("perché è così") == "perche e cosi"
     assert fold("中國在荷蘭有警察站嗎？") == fold("中国在荷兰有警察站吗") == "中国在荷兰有警察站吗"
     assert fold("🚔🚔 police!!! 👮") == "police"
+
+
+# Traditional phrases OpenCC converts as a whole (Taiwan vocabulary), split and joined in every way
+_PIECES = ["義大利", "網路", "聯絡", "中國", "警察站", "義", "大利", "網", "路", "police", "\n", " ", "。", "Ａ", "é"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=4)), max_size=6).map("".join),
+                max_size=8))
+def test_folding_many_texts_at_once_gives_each_ones_key(texts: list[str]) -> None:
+    assert fold_many(texts) == [fold(t) for t in texts]
 
 
 def test_clean_removes_invisible_and_control_characters() -> None:
