@@ -218,10 +218,9 @@ class Matcher:
             lang: np.array([x in (lang, "en", "") and scripts[i][1] for i, x in enumerate(langs)], dtype=bool)
             for lang in {x for x in langs if x and x not in ("zh-Hans", "zh-Hant")}
         }
-        self._rows: dict[tuple[bool, bool] | str, np.ndarray] = {
-            **{k: np.flatnonzero(v) for k, v in self._by_script.items()},
-            **{k: np.flatnonzero(v) for k, v in self._by_lang.items()},
-        }
+        self._rows: dict[tuple[bool, bool] | frozenset[str], np.ndarray] = {
+            k: np.flatnonzero(v) for k, v in self._by_script.items()
+        }  # and the rows of each set of languages questions were read in, as they come (``_rows_of``)
         # ... and the index of each language's phrasings alone, read for such questions: an English question then
         # goes through the English phrasings' rows of its n-grams, not every language's (" de" is in most of them)
         gram_weights = self._gram_weights.astype(np.float32)
@@ -320,17 +319,17 @@ class Matcher:
         """How many distinct phrasings are indexed."""
         return len(self._grams)
 
-    def scores(self, question: str, lang: str | None = None) -> np.ndarray:
+    def scores(self, question: str, langs: Sequence[str] = ()) -> np.ndarray:
         """Every entry's score for ``question``, in knowledge-base order (0 for entries with no phrasing).
 
-        ``lang``: the question's language when known for sure; a Latin-script question is then compared only with
-        phrasings in that language and in English.
+        ``langs``: the languages the question may be in (``Reading.likely``); a Latin-script question is then
+        compared only with phrasings in those languages and in English.
         """
-        return self._owner_scores(question, lang)[: len(self.kb.entries)]
+        return self._owner_scores(question, langs)[: len(self.kb.entries)]
 
-    def _owner_scores(self, question: str, lang: str | None = None) -> np.ndarray:
+    def _owner_scores(self, question: str, langs: Sequence[str] = ()) -> np.ndarray:
         """The scores of every entry, then of every group of declined questions."""
-        out = self._lexical_scores(question, lang)
+        out = self._lexical_scores(question, langs)
         if self.semantic is not None:
             out += self._semantic_part(question)
         return out
@@ -342,17 +341,23 @@ class Matcher:
         return (t.semantic_weight * np.clip(reading.similarity - t.semantic_floor, 0, None)
                 + t.vector_classifier_weight * reading.probability)
 
-    def _lexical_scores(self, question: str, lang: str | None) -> np.ndarray:
+    def _rows_of(self, langs: frozenset[str]) -> np.ndarray:
+        """The rows of the Latin-script phrasings in ``langs``, in English, or in no language (names)."""
+        rows = self._rows.get(langs)
+        if rows is None:  # at most one per set of the bot's languages; a race only computes one twice
+            rows = self._rows[langs] = np.flatnonzero(np.logical_or.reduce([self._by_lang[x] for x in langs]))
+        return rows
+
+    def _lexical_scores(self, question: str, langs: Sequence[str]) -> np.ndarray:
         folded = self._aliases.apply(fold(question))
         out = np.zeros(len(self._owner_ids), dtype=np.float32)
         if not folded or not self._grams:
             return out
         script = _scripts(folded)
-        # only the phrasings of its script or language (both scripts, or neither: all of them)
-        by_lang = lang is not None and script == (False, True) and lang in self._by_lang
-        key: tuple[bool, bool] | str | None = lang if by_lang else script if script in self._by_script else None
-        common, query_length = self._common_with_all(features(folded), (lang, "en", "") if by_lang else None)
-        rows = self._rows.get(key) if key is not None else None
+        # only the phrasings of its script or languages (both scripts, or neither: all of them)
+        by_lang = bool(langs) and script == (False, True) and all(x in self._by_lang for x in langs)
+        common, query_length = self._common_with_all(features(folded), (*langs, "en", "") if by_lang else None)
+        rows = self._rows_of(frozenset(langs)) if by_lang else self._rows.get(script)
         if rows is not None:
             common = common[rows]
         lengths = self._lengths[rows] if rows is not None else self._lengths
@@ -424,7 +429,7 @@ class Matcher:
 
     def _lexical_judgement(self, question: str, lang_hint: str | None) -> tuple[Reading, np.ndarray, Judgement | None]:
         reading = read_language(question, lang_hint)
-        scores = self._lexical_scores(question, reading.lang if reading.sure else None)
+        scores = self._lexical_scores(question, reading.likely)
         quick = self._verdict(reading, scores, sure=False) if self.semantic is not None else None
         return reading, scores, quick
 
@@ -471,7 +476,7 @@ class Matcher:
     def rank(self, question: str, limit: int = 10) -> Sequence[Candidate]:
         """The entries closest to ``question``, best first, however weak (for browsing and inline search, which runs
         as the user types: by n-grams alone, in about a millisecond)."""
-        scores = self._lexical_scores(question, None)[: len(self.kb.entries)]
+        scores = self._lexical_scores(question, ())[: len(self.kb.entries)]
         order = np.argsort(-scores, kind="stable")[:limit]
         return [Candidate(self.kb.entries[i], round(float(scores[i]), 4)) for i in order if scores[i] > 0]
 

@@ -203,6 +203,9 @@ _LATIN_WORD = regex.compile(r"[\p{Latin}]{2,}")
 MIN_CONFIDENCE = 0.5
 #: lingua's confidence above which the language is taken as certain.
 SURE_CONFIDENCE = 0.8
+#: lingua's confidence from which a language counts among those a Latin-script question may be in (the matcher reads
+#: only their phrasings and English ones): chosen on the development sets, see ``Reading.likely``.
+LIKELY_CONFIDENCE = 0.05
 
 # Languages lingua tells apart. Those the bot does not speak are there so that, say, a Polish question is known as
 # such and answered in English with a note, instead of being taken for the nearest supported language.
@@ -233,18 +236,20 @@ def warm_up() -> None:
         _detector(supported_only).compute_language_confidence_values("is there a police station here")
 
 
-def latin_language(text: str) -> tuple[str | None, float]:
-    """The language of Latin-script ``text`` among the bot's own, with lingua's confidence; None (and the
-    confidence) when a longer text is, with more confidence, in a language the bot does not speak."""
+def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
+    """The language of Latin-script ``text`` among the bot's own, with lingua's confidence, and every language of the
+    bot's that lingua gives at least ``LIKELY_CONFIDENCE``, most likely first; None (with the confidence, and no
+    likely language) when a longer text is, with more confidence, in a language the bot does not speak."""
     values = _detector(True).compute_language_confidence_values(text)
     if not values:
-        return None, 0.0
+        return None, 0.0, ()
     lang, confidence = _LINGUA[values[0].language.name], float(values[0].value)
+    likely = tuple(code for v in values if v.value >= LIKELY_CONFIDENCE and (code := _LINGUA[v.language.name]))
     if len(_LATIN_WORD.findall(text)) >= FOREIGN_MIN_WORDS:
         wider = _detector(False).compute_language_confidence_values(text)
         if wider and _LINGUA.get(wider[0].language.name) is None and wider[0].value >= MIN_CONFIDENCE:
-            return None, float(wider[0].value)
-    return lang, confidence
+            return None, float(wider[0].value), ()
+    return lang, confidence, likely
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,9 @@ class Reading:
     lang: str  # the language to answer in
     foreign: bool = False  # written in a language the bot does not speak (answered in English, with a note)
     sure: bool = False  # the detector was confident (the matcher may then narrow its search to this language)
+    # Latin-script text in a language the bot speaks: the languages it may well be in, ``lang`` among them (the
+    # matcher reads only their phrasings, and English ones); empty when not known (Chinese, foreign, no letters)
+    likely: tuple[str, ...] = ()
 
 
 def detect_language(text: str, hint: str | None = None) -> str:
@@ -284,9 +292,11 @@ def read_language(text: str, hint: str | None = None) -> Reading:
         return Reading(chinese_script(cleaned) or preferred)
     if not _LATIN_WORD.search(cleaned):
         return Reading(preferred or languages.DEFAULT)
-    lang, confidence = latin_language(cleaned[:LANGUAGE_SAMPLE_CHARS])
+    lang, confidence, likely = latin_language(cleaned[:LANGUAGE_SAMPLE_CHARS])
     if confidence < MIN_CONFIDENCE:
-        return Reading(preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT)
+        chosen = preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT
+        return Reading(chosen, likely=tuple(dict.fromkeys((*likely, chosen))) if likely else ())
     if lang is None:
         return Reading(languages.DEFAULT, foreign=True)
-    return Reading(lang, sure=confidence >= SURE_CONFIDENCE)
+    sure = confidence >= SURE_CONFIDENCE
+    return Reading(lang, sure=sure, likely=(lang,) if sure else likely)

@@ -198,3 +198,14 @@ def test_a_city_no_phrasing_names_meets_its_countrys_entry(kb: KnowledgeBase, ma
     for question in ("Gibt es eine chinesische Polizeistation in Stuttgart?", "斯图加特有中国警察站吗"):
         assert matcher.rank(question, 1)[0].entry.id == "response-germany"
         assert matcher.scores(question)[germany] > without.scores(question)[germany]
+
+
+def test_a_latin_question_meets_its_likely_languages_and_english(kb: KnowledgeBase, matcher: Matcher) -> None:
+    """``Reading.likely``: the phrasings of other languages are not read, and adding a language that has no better
+    phrasing changes nothing for the entry."""
+    entry = next(e for e in kb.entries if e.questions.get("es"))
+    question, index = entry.questions["es"][0], kb.entries.index(entry)
+    readings = (("es",), ("es", "de"), ("de",))
+    spanish, also_german, german = (matcher.scores(question, langs)[index] for langs in readings)
+    assert spanish == also_german == matcher.scores(question)[index]
+    assert german < spanish

@@ -112,6 +112,21 @@ def test_read_language_in_every_supported_language(text: str, hint: str | None, 
     assert (reading.lang, reading.foreign) == (lang, foreign)
 
 
+def test_a_reading_names_the_languages_a_latin_question_may_be_in() -> None:
+    from bot.text import read_language
+
+    sure = read_language("gibt es eine chinesische polizeistation in frankfurt")
+    assert sure.sure and sure.likely == ("de",)
+    # names of places and "police" pull towards Dutch: English, not sure, and Dutch still among the likely ones
+    named = read_language("did the netherlands close the chinese police stations in amsterdam")
+    assert (named.lang, named.sure) == ("en", False)
+    assert {"en", "nl"} <= set(named.likely) < {"en", "es", "nl", "it", "fr", "de", "pt"}
+    hinted = read_language("Rotterdam?", "nl")  # the hint decides, and is among the languages read
+    assert "nl" in hinted.likely
+    assert read_language("海外警察站是真的吗").likely == ()
+    assert read_language("czy w Polsce jest chińska stacja policji").likely == ()
+
+
 NAMES = [
     ["Netherlands", "Nederland", "Pays-Bas", "荷兰"],
     ["Rotterdam", "鹿特丹"],
