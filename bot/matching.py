@@ -12,10 +12,9 @@ one over its vectors, beside the model's similarity to the entry's closest phras
 base's declined questions (``out-of-scope.yaml``) are scored like entries, and a question closest to them gets no
 answer. The matcher answers only when the best entry's score, raised by its lead over the runner-up, clears a
 threshold; otherwise it offers "did you mean" alternatives or nothing. A question the n-grams and their classifier
-answer clearly skips the model. A long text (a forwarded message) is also compared sentence by sentence, through
-rapidfuzz's Indel distance on sorted n-gram strings (each n-gram id one character), which yields the same Dice
-similarity. The thresholds were chosen on the development question set (``python -m bot eval --tune``, see
-``bot.evaluation``).
+answer clearly skips the model. A long text (a forwarded message) is also compared sentence by sentence with the
+200 phrasings the whole text shares most with, by the same Dice similarity over those phrasings' rows. The
+thresholds were chosen on the development question set (``python -m bot eval --tune``, see ``bot.evaluation``).
 """
 
 from __future__ import annotations
@@ -29,8 +28,6 @@ from typing import Any, Literal
 
 import numpy as np
 import regex
-from rapidfuzz import process
-from rapidfuzz.distance import Indel
 from scipy import sparse
 
 from bot import classifier
@@ -201,9 +198,15 @@ class Matcher:
         self._gram_weights = np.ones(len(self._vocab), dtype=np.int64)
         for g, idx in self._vocab.items():
             self._gram_weights[idx] = weights.get(g, 1)
-        self._points = _points(len(self._vocab))
-        self._grams = [self._string(row) for row in ids]
-        self._lengths = np.array([len(g) for g in self._grams], dtype=np.float32)
+        # each phrasing's n-grams and how much each weighs in it (weight x times): its row of the index, read by the
+        # sentences of a long text against their likeliest phrasings
+        rows = np.repeat(np.arange(len(ids), dtype=np.intp), [len(row) for row in ids])
+        columns = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.intp, count=len(rows))
+        self._weighted = sparse.csr_matrix(
+            (self._gram_weights[columns].astype(np.float32), (rows, columns)),  # repeated n-grams add up
+            shape=(len(ids), len(self._vocab)), dtype=np.float32)
+        self._weighted.sum_duplicates()
+        self._lengths = np.asarray(self._weighted.sum(axis=1), dtype=np.float32).ravel()
         self._postings = _Postings(ids, self._gram_weights.astype(np.float32))
         # Phrasings by script: a question is compared only with phrasings sharing a script with it (a Chinese
         # question shares nothing but digits with an English phrasing).
@@ -245,17 +248,41 @@ class Matcher:
             cache = cache if cache is not None else EmbeddingCache(None)
             self.semantic = SemanticIndex(embedder, cache, texts, owners, len(self._owner_ids), store)
 
-    @staticmethod
-    def _common(queries: list[str], choices: list[str], lengths: np.ndarray) -> np.ndarray:
-        """For each query and choice, the size of their common multiset of weighted n-grams (one cdist call)."""
-        distance = process.cdist(queries, choices, scorer=Indel.distance, dtype=np.int32)
-        return (lengths[None, :] + np.array([len(q) for q in queries], dtype=np.float32)[:, None] - distance) / 2
+    def _common_with_windows(
+        self, sentences: Sequence[tuple[list[int], int]], windows: Sequence[tuple[int, ...]], chosen: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For each window (a few of ``sentences``, each as its known n-gram ids and its number of unknown ones) and
+        each ``chosen`` phrasing, the weighted size of the multiset of n-grams they share (windows by phrasings);
+        and each window's own weighted size. The figures ``_common_with_all`` reads from the index, computed here
+        over the chosen phrasings' own rows: the sentences' n-grams in a small table, and per phrasing n-gram the
+        smaller of its weight there and in each window."""
+        ids = np.fromiter(itertools.chain.from_iterable(s[0] for s in sentences), dtype=np.intp)
+        member = np.zeros((len(windows), len(sentences)), dtype=np.float32)
+        for n, window in enumerate(windows):
+            member[n, list(window)] = 1
+        unknown = member @ np.array([s[1] for s in sentences], dtype=np.float32) * _UNKNOWN_WEIGHT
+        if not len(ids):
+            return np.zeros((len(windows), len(chosen)), dtype=np.float32), unknown
+        grams, column = np.unique(ids, return_inverse=True)
+        width = len(grams)
+        sentence = np.repeat(np.arange(len(sentences)), [len(s[0]) for s in sentences])
+        table = np.bincount(sentence * width + column, weights=self._gram_weights[ids],
+                            minlength=len(sentences) * width).reshape(len(sentences), width).astype(np.float32)
+        weighted = member @ table  # windows by the text's n-grams: weight x times
+        rows = self._weighted[chosen]
+        where = np.minimum(np.searchsorted(grams, rows.indices), len(grams) - 1)
+        shared = grams[where] == rows.indices
+        before = np.concatenate([[0], np.cumsum(shared)])  # a phrasing's shared n-grams: before[its row's ends]
+        smaller = np.minimum(weighted[:, where[shared]], rows.data[shared])
+        total = np.zeros((len(windows), smaller.shape[1] + 1), dtype=np.float32)
+        np.cumsum(smaller, axis=1, out=total[:, 1:])
+        ends = before[rows.indptr]
+        return total[:, ends[1:]] - total[:, ends[:-1]], weighted.sum(axis=1) + unknown
 
     def _common_with_all(self, grams: Sequence[str], langs: Sequence[str] | None = None) -> tuple[np.ndarray, float]:
         """For every phrasing, the weighted size of the multiset of n-grams it shares with a question's ``grams``;
-        and the question's own weighted size. The same figures as ``_common`` over ``_encode``d strings, read from
-        the inverted index: the work grows with how many phrasings share the question's n-grams, not with all of
-        them (nor with the length of a forwarded text)."""
+        and the question's own weighted size, read from the inverted index: the work grows with how many phrasings
+        share the question's n-grams, not with all of them (nor with the length of a forwarded text)."""
         counts: dict[int, int] = {}
         unknown = 0
         for g in grams:
@@ -268,23 +295,13 @@ class Matcher:
         times = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
         length = float(self._gram_weights[ids] @ times) + _UNKNOWN_WEIGHT * unknown
         if langs is None:
-            return self._postings.common(ids, times, len(self._grams)), length
-        out = np.zeros(len(self._grams), dtype=np.float32)
+            return self._postings.common(ids, times, len(self.phrasings)), length
+        out = np.zeros(len(self.phrasings), dtype=np.float32)
         for lang in dict.fromkeys(langs):
             if lang in self._by_lang_postings:
                 rows, postings = self._by_lang_postings[lang]
                 out[rows] = postings.common(ids, times, len(rows))
         return out, length
-
-    def _encode(self, grams: Sequence[str]) -> str:
-        """N-grams as a sorted string of code points, one per n-gram id, each repeated as often as it weighs.
-
-        Sorting makes rapidfuzz's Indel distance count the common multiset of two phrasings; repetition is how
-        weights enter it (an n-gram repeated w times on both sides counts w times); and a ``str`` is the form
-        rapidfuzz compares fastest. A question's n-grams that no phrasing has get code points of their own: they
-        lengthen the question and match nothing.
-        """
-        return self._string(*self._ids(grams))
 
     def _ids(self, grams: Iterable[str]) -> tuple[list[int], int]:
         """The ids of the known n-grams among ``grams``, and how many are unknown."""
@@ -299,15 +316,6 @@ class Matcher:
                 ids.append(idx)
         return ids, unknown
 
-    def _string(self, ids: Sequence[int], unknown: int = 0) -> str:
-        """``_encode``'s string of known n-gram ids (and ``unknown`` n-grams no phrasing has), built by numpy."""
-        chosen = np.asarray(ids, dtype=np.intp)
-        codes = np.repeat(self._points[chosen], self._gram_weights[chosen])
-        if unknown:
-            codes = np.concatenate([codes, _unknown_points(unknown * _UNKNOWN_WEIGHT)])
-        codes.sort()
-        return codes.astype("<u4").tobytes().decode("utf-32-le")
-
     @property
     def classifier_keys(self) -> tuple[bytes, ...]:
         """The keys of the trained classifiers this matcher uses (``bot.classifier``)."""
@@ -317,7 +325,7 @@ class Matcher:
     @property
     def size(self) -> int:
         """How many distinct phrasings are indexed."""
-        return len(self._grams)
+        return len(self.phrasings)
 
     def scores(self, question: str, langs: Sequence[str] = ()) -> np.ndarray:
         """Every entry's score for ``question``, in knowledge-base order (0 for entries with no phrasing).
@@ -351,7 +359,7 @@ class Matcher:
     def _lexical_scores(self, question: str, langs: Sequence[str]) -> np.ndarray:
         folded = self._aliases.apply(fold(question))
         out = np.zeros(len(self._owner_ids), dtype=np.float32)
-        if not folded or not self._grams:
+        if not folded or not self.phrasings:
             return out
         script = _scripts(folded)
         # only the phrasings of its script or languages (both scripts, or neither: all of them)
@@ -373,13 +381,11 @@ class Matcher:
                 top = np.arange(len(containment))
             chosen = rows[top] if rows is not None else top
             # a window's n-grams are its sentences' (``features`` reads word by word), looked up once a sentence
-            read = {i: self._ids(features(sentences[i])) for i in sorted({i for w in windows for i in w})}
-            queries = [self._string([g for i in w for g in read[i][0]], sum(read[i][1] for i in w)) for w in windows]
-            best = self._common(queries, [self._grams[i] for i in chosen], lengths[top])
-            best = (2 * best / (lengths[top][None, :] + np.array([len(q) for q in queries])[:, None])).max(axis=0)
+            common, sizes = self._common_with_windows([self._ids(features(s)) for s in sentences], windows, chosen)
+            best = (2 * common / (lengths[top][None, :] + sizes[:, None])).max(axis=0)
             dice[top] = np.maximum(dice[top], best)
         if rows is not None:
-            every = np.zeros(len(self._grams), dtype=np.float32)
+            every = np.zeros(len(self.phrasings), dtype=np.float32)
             every[rows] = dice
             dice = every
         out[self._group_entries] = np.maximum.reduceat(dice, self._group_starts)
@@ -519,8 +525,7 @@ def answers(best: Any, second: Any, thresholds: Thresholds, answer: Any = None) 
     return (best >= t.suggest) & (best - second >= t.min_lead) & (confidence(best, second, t) >= bar)
 
 
-_UNKNOWN_WEIGHT = 2
-_SURROGATES = 0x800
+_UNKNOWN_WEIGHT = 2  # what an n-gram no phrasing has adds to a question's size
 
 
 class _Postings:
@@ -564,21 +569,6 @@ class _Postings:
         if not len(rows):
             return np.zeros(n_rows, dtype=np.float32)
         return np.asarray(self._matrix[rows].sum(axis=0), dtype=np.float32).ravel()
-
-
-def _points(n: int) -> np.ndarray:
-    """The code points standing for n-gram ids 0 to n - 1: from 0x20 up, stepping over the surrogates (not
-    characters)."""
-    points = np.arange(n, dtype=np.int64) + 0x20
-    points[points >= 0xD800] += _SURROGATES
-    return points
-
-
-def _unknown_points(n: int) -> np.ndarray:
-    """The code points standing for a question's unknown n-grams, 1 to n: from the top down, likewise."""
-    points = 0x10FFFF - np.arange(n, dtype=np.int64)
-    points[points < 0xE000] -= _SURROGATES
-    return points
 
 
 def confidence(best: Any, second: Any, thresholds: Thresholds) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -155,37 +156,64 @@ def test_a_name_in_another_script_counts_as_the_same_name(small_kb: KnowledgeBas
     assert named.search(question).best is not None and named.search(question).best.entry.id == "denial-volunteers"
 
 
-def test_a_phrasing_encodes_as_the_index_stored_it(small_matcher: Matcher) -> None:
-    for text, stored in zip(small_matcher.phrasings, small_matcher._grams, strict=True):
-        assert small_matcher._encode(features(text)) == stored
+def _shared(matcher: Matcher, grams: list[str], text: str) -> float:
+    """By hand: the weighted n-grams a question's ``grams`` share with an indexed (folded) phrasing."""
+    mine, theirs = Counter(grams), Counter(features(text))
+    return float(sum(matcher._gram_weights[matcher._vocab[g]] * min(n, theirs[g])
+                     for g, n in mine.items() if g in matcher._vocab))
 
 
-def test_ngram_code_points_are_characters_and_never_collide() -> None:
-    known, unknown = matching._points(70_000), matching._unknown_points(70_000)
-    for points in (known, unknown):
-        assert not ((points >= 0xD800) & (points < 0xE000)).any()  # no surrogates: each one a character
-        assert len(np.unique(points)) == len(points)
-    assert known.max() < unknown.min()  # ids up to 70,000 (the knowledge has about 10,000) stay apart
+def _size(matcher: Matcher, grams: list[str]) -> float:
+    """By hand: a question's weighted size (an n-gram no phrasing has counts twice)."""
+    return float(sum(matcher._gram_weights[matcher._vocab[g]] if g in matcher._vocab else matching._UNKNOWN_WEIGHT
+                     for g in grams))
+
+
+def test_a_phrasings_row_weighs_each_of_its_ngrams_by_how_often_it_has_it(small_matcher: Matcher) -> None:
+    for row, text in enumerate(small_matcher.phrasings):
+        stored = small_matcher._weighted[row]
+        have = dict(zip(stored.indices.tolist(), stored.data.tolist(), strict=True))
+        counted = Counter(features(text))
+        assert have == {small_matcher._vocab[g]: float(small_matcher._gram_weights[small_matcher._vocab[g]] * n)
+                        for g, n in counted.items()}
+        assert small_matcher._lengths[row] == _size(small_matcher, features(text))
 
 
 _SAMPLES = ("how many police stations are there abroad", "海外警察站有多少个", "denuncia comisaría china",
             "volunteers renew driving licences 换驾照")
 _WORDS = sorted({w for e in _SAMPLES for w in e.split()})
+_TEXT = st.lists(st.one_of(st.sampled_from(_WORDS), st.text(max_size=8)), max_size=12).map(" ".join)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(_WORDS), st.text(max_size=8)), max_size=12))
-def test_the_inverted_index_counts_shared_ngrams_like_comparing_every_phrasing(
-    small_matcher: Matcher, words: list[str]
+@given(_TEXT)
+def test_the_inverted_index_counts_the_ngrams_a_question_shares_with_every_phrasing(
+    small_matcher: Matcher, text: str
 ) -> None:
-    """The index reads, for every phrasing, the weighted multiset it shares with a question: the figure the n-gram
-    strings' Indel distance gives when every phrasing is compared (as long texts' sentences still are)."""
-    grams = features(fold(" ".join(words)))
+    """The index reads, for every phrasing, the weighted multiset it shares with a question: the sum, over their
+    n-grams, of weight x the fewer times either has it."""
+    grams = features(fold(text))
     common, length = small_matcher._common_with_all(grams)
-    query = small_matcher._encode(grams)
-    assert length == len(query)
-    expected = small_matcher._common([query], small_matcher._grams, small_matcher._lengths)[0]
-    assert np.array_equal(common, expected)
+    assert length == _size(small_matcher, grams)
+    assert common.tolist() == [_shared(small_matcher, grams, p) for p in small_matcher.phrasings]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_TEXT.map(fold).filter(bool), min_size=1, max_size=5), st.data())
+def test_a_long_texts_windows_count_what_they_share_with_the_chosen_phrasings(
+    small_matcher: Matcher, sentences: list[str], data: st.DataObject
+) -> None:
+    """A window (one sentence, or two joined) against the phrasings chosen for it: the same figures as for a
+    question of the window's text, by hand."""
+    pairs = [(i, i + 1) for i in range(len(sentences) - 1)]
+    windows = [(i,) for i in range(len(sentences))] + pairs
+    chosen = np.array(data.draw(st.lists(st.integers(0, small_matcher.size - 1), min_size=1, max_size=8)))
+    common, sizes = small_matcher._common_with_windows([small_matcher._ids(features(s)) for s in sentences],
+                                                       windows, chosen)
+    for n, window in enumerate(windows):
+        grams = features(" ".join(sentences[i] for i in window))
+        assert sizes[n] == _size(small_matcher, grams)
+        assert common[n].tolist() == [_shared(small_matcher, grams, small_matcher.phrasings[i]) for i in chosen]
 
 
 def test_a_city_no_phrasing_names_meets_its_countrys_entry(kb: KnowledgeBase, matcher: Matcher) -> None:
