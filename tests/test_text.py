@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import languages
-from bot.text import MAX_MATCH_CHARS, Aliases, chinese_script, clean, detect_language, fold, fold_many
+from bot.text import (
+    MAX_MATCH_CHARS,
+    Aliases,
+    chinese_script,
+    clean,
+    detect_language,
+    fold,
+    fold_many,
+    name_pattern,
+)
 
 
 def test_fold_makes_spellings_of_one_question_equal() -> None:
@@ -164,3 +174,17 @@ def test_a_place_within_a_country_also_names_the_country() -> None:
     assert aliases.apply(fold("Deutschland")) == "germany"  # never the other way round
     twice = Aliases([["Germany", "德国"], ["Berlin", "柏林"]], within=[["Germany", "Berlin", "Berlin"]])
     assert twice.apply("berlin") == "berlin germany"
+
+
+_NAME_PIECES = st.text(alphabet="ab 荷兰.-", min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_NAME_PIECES, min_size=1, max_size=8, unique=True), st.text(alphabet="ab 荷兰.-x", max_size=30))
+def test_the_names_trie_finds_what_a_longest_first_list_finds(names: list[str], text: str) -> None:
+    """``name_pattern`` (a trie) against the plain pattern it replaced: every name as an alternative, longest first,
+    with what follows a name required to match too (as the word boundary after a Latin name is)."""
+    listed = "(?:" + "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True)) + ")"
+    for tail in ("", "(?![ab])"):
+        expected = [m.span() for m in regex.finditer(listed + tail, text)]
+        assert [m.span() for m in regex.finditer(name_pattern(names) + tail, text)] == expected
