@@ -260,15 +260,22 @@ def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
     """The language of Latin-script ``text`` among the bot's own, with lingua's confidence, and every language of the
     bot's that lingua gives at least ``LIKELY_CONFIDENCE``, most likely first; None (with the confidence, and no
     likely language) when a longer text is, with more confidence, in a language the bot does not speak."""
-    values = _detector(True).compute_language_confidence_values(text)
-    if not values:
-        return None, 0.0, ()
-    lang, confidence = _LINGUA[values[0].language.name], float(values[0].value)
-    likely = tuple(code for v in values if v.value >= LIKELY_CONFIDENCE and (code := _LINGUA[v.language.name]))
+    values: list[tuple[str, float]] = []
     if len(_LATIN_WORD.findall(text)) >= FOREIGN_MIN_WORDS:
         wider = _detector(False).compute_language_confidence_values(text)
         if wider and _LINGUA.get(wider[0].language.name) is None and wider[0].value >= MIN_CONFIDENCE:
             return None, float(wider[0].value), ()
+        # lingua's confidences are shares of one total: among the bot's languages they are those of the restricted
+        # detector, scaled (equal to 1e-15 on 10,392 texts), without running it too (0.15 ms of 0.6)
+        ours = [(v.language.name, float(v.value)) for v in wider if _LINGUA.get(v.language.name)]
+        total = sum(value for _, value in ours)
+        values = [(name, value / total) for name, value in ours] if total > 0 else []
+    if not values:
+        values = [(v.language.name, float(v.value)) for v in _detector(True).compute_language_confidence_values(text)]
+    if not values:
+        return None, 0.0, ()
+    lang, confidence = _LINGUA[values[0][0]], values[0][1]
+    likely = tuple(code for name, value in values if value >= LIKELY_CONFIDENCE and (code := _LINGUA[name]))
     return lang, confidence, likely
 
 

@@ -122,6 +122,17 @@ def test_read_language_in_every_supported_language(text: str, hint: str | None, 
     assert (reading.lang, reading.foreign) == (lang, foreign)
 
 
+@pytest.mark.parametrize("text", ["did the netherlands close the chinese police stations in amsterdam",
+                                  "hay comisarias chinas en madrid y barcelona", "ok", "wat is dit nou weer"])
+def test_a_longer_texts_confidence_comes_from_the_wider_detector_as_the_restricted_one_gives_it(text: str) -> None:
+    from bot.text import _LINGUA, LIKELY_CONFIDENCE, _detector, latin_language
+
+    restricted = _detector(True).compute_language_confidence_values(text)
+    lang, confidence, likely = latin_language(text)
+    assert (lang, confidence) == (_LINGUA[restricted[0].language.name], pytest.approx(restricted[0].value))
+    assert likely == tuple(_LINGUA[v.language.name] for v in restricted if v.value >= LIKELY_CONFIDENCE)
+
+
 def test_a_reading_names_the_languages_a_latin_question_may_be_in() -> None:
     from bot.text import read_language
 
