@@ -335,15 +335,14 @@ class Store:
         if not key:
             return None
         now = self._now()
-        ok = await self._write(
+        returned: list[Any] = []
+        ok = await self._write_many([(
             "INSERT INTO unanswered (key, text, lang, count, first_seen, last_seen) VALUES (?, ?, ?, 1, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, status = 'open'",
+            "ON CONFLICT (key) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, status = 'open' "
+            "RETURNING rowid",
             (key, text, lang, now, now),
-        )
-        if not ok:
-            return None
-        row = await self._read("SELECT rowid FROM unanswered WHERE key = ?", (key,), one=True)
-        return int(row[0]) if row else None
+        )], returned)
+        return int(returned[0][0]) if ok and returned else None
 
     async def unanswered(self, days: int = 7, limit: int = 200, status: str = "open") -> list[Unanswered]:
         since = (self._clock() - dt.timedelta(days=days)).isoformat()
@@ -566,10 +565,13 @@ class Store:
     async def _write(self, sql: str, params: tuple[Any, ...]) -> bool:
         return await self._write_many([(sql, params)])
 
-    async def _write_many(self, statements: list[tuple[str, tuple[Any, ...]]]) -> bool:
+    async def _write_many(
+        self, statements: list[tuple[str, tuple[Any, ...]]], returned: list[Any] | None = None
+    ) -> bool:
         """Write in one transaction. While the database is failing (a write was just given up), each write makes
         one attempt that does not wait for locks, so answers never queue behind a broken database; the first write
-        that succeeds ends the fault."""
+        that succeeds ends the fault. ``returned`` receives the last statement's rows (``RETURNING``), read in the
+        same call to the database's thread as the statement runs."""
         await self._reopen_if_gone()
         probe = self._failing
 
@@ -580,8 +582,11 @@ class Store:
                 if probe:  # a probe does not wait for a lock: it fails at once or succeeds
                     await self._db.execute("PRAGMA busy_timeout = 0")
                 try:
-                    for sql, params in statements:
-                        await self._db.execute(sql, params)
+                    for n, (sql, params) in enumerate(statements, 1):
+                        if returned is not None and n == len(statements):
+                            returned[:] = await self._db.execute_fetchall(sql, params)
+                        else:
+                            await self._db.execute(sql, params)
                     await self._db.commit()
                 except BaseException:
                     await self._db.rollback()

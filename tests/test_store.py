@@ -93,11 +93,12 @@ def test_key_file_is_created_owner_only_and_reused(tmp_path: Path) -> None:
 
 
 async def test_unanswered_questions_are_grouped_and_carry_no_asker(store: Store) -> None:
-    await store.record_unanswered("Where is the station in ROME?", "en")
-    await store.record_unanswered("where is the station in rome", "en")
-    await store.record_unanswered("罗马的站在哪里", "zh-Hans")
+    first = await store.record_unanswered("Where is the station in ROME?", "en")
+    again = await store.record_unanswered("where is the station in rome", "en")
+    other = await store.record_unanswered("罗马的站在哪里", "zh-Hans")
     got = await store.unanswered()
     assert [(u.count, u.lang) for u in got] == [(2, "en"), (1, "zh-Hans")]
+    assert [first, again, other] == [got[0].id, got[0].id, got[1].id]  # the number, new or counted again
     assert got[0].text == "Where is the station in ROME?"
 
 
