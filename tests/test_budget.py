@@ -36,3 +36,15 @@ def test_a_spent_budget_refills_as_the_minute_passes(monkeypatch: pytest.MonkeyP
     now[0] += 120
     assert b.check(1) is Verdict.ALLOW  # two minutes on, the whole budget is back
     assert [b.check(1) for _ in range(3)] == [Verdict.ALLOW] * 2 + [Verdict.NOTICE]
+
+
+def test_expired_counters_are_swept_every_few_seconds_not_every_10_ms() -> None:
+    """The override of limits' private sweep scheduler is in force (it would be silently ignored if renamed)."""
+    from bot import budget
+
+    b = Budget(per_asker=3, per_group=100)
+    storage = b._limiter.storage  # type: ignore[attr-defined]
+    storage.timer.join()  # limits' first sweep, started with the storage
+    for asker in range(50):
+        b.check(asker)
+    assert storage.timer.interval == budget.SWEEP >= 1 and storage.timer.daemon and storage.timer.is_alive()
