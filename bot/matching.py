@@ -200,14 +200,15 @@ class Matcher:
             self._gram_weights[idx] = weights.get(g, 1)
         # each phrasing's n-grams and how much each weighs in it (weight x times): its row of the index, read by the
         # sentences of a long text against their likeliest phrasings
-        rows = np.repeat(np.arange(len(ids), dtype=np.intp), [len(row) for row in ids])
-        columns = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.intp, count=len(rows))
-        self._weighted = sparse.csr_matrix(
-            (self._gram_weights[columns].astype(np.float32), (rows, columns)),  # repeated n-grams add up
-            shape=(len(ids), len(self._vocab)), dtype=np.float32)
-        self._weighted.sum_duplicates()
+        starts = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum([len(row) for row in ids], out=starts[1:])
+        columns = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(starts[-1]))
+        gram_weights = self._gram_weights.astype(np.float32)
+        self._weighted = sparse.csr_matrix((gram_weights[columns], columns, starts),
+                                           shape=(len(ids), len(self._vocab)))
+        self._weighted.sum_duplicates()  # an n-gram a phrasing has twice weighs twice
         self._lengths = np.asarray(self._weighted.sum(axis=1), dtype=np.float32).ravel()
-        self._postings = _Postings(ids, self._gram_weights.astype(np.float32))
+        self._postings = _Postings(ids, gram_weights)
         # Phrasings by script: a question is compared only with phrasings sharing a script with it (a Chinese
         # question shares nothing but digits with an English phrasing).
         scripts = [_scripts(key) for _, key in folded]
@@ -226,7 +227,6 @@ class Matcher:
         }  # and the rows of each set of languages questions were read in, as they come (``_rows_of``)
         # ... and the index of each language's phrasings alone, read for such questions: an English question then
         # goes through the English phrasings' rows of its n-grams, not every language's (" de" is in most of them)
-        gram_weights = self._gram_weights.astype(np.float32)
         self._by_lang_postings: dict[str, tuple[np.ndarray, _Postings]] = {}
         for lang in {*langs}:
             rows = np.flatnonzero(np.array([x == lang for x in langs], dtype=bool))
