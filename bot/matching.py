@@ -34,7 +34,7 @@ from bot import classifier
 from bot.classifier import ClassifierStore, NgramClassifier
 from bot.facts import Entry, KnowledgeBase
 from bot.semantic import Embedder, EmbeddingCache, SemanticIndex
-from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, fold_many, read_language
+from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +177,8 @@ class Matcher:
         langs: list[str] = []
         texts: list[str] = []
         seen: set[tuple[int, str]] = set()
-        for p, key in zip(phrasings, fold_many(p.text for p in phrasings), strict=True):
-            key = self._aliases.apply(key)
+        for p in phrasings:
+            key = self._aliases.apply(fold(p.text))
             owner = self._entry_index[p.entry_id]
             if not key or (owner, key) in seen:
                 continue
@@ -531,10 +531,11 @@ _UNKNOWN_WEIGHT = 2  # what an n-gram no phrasing has adds to a question's size
 class _Postings:
     """An inverted index: for each n-gram id, the phrasings that have it and how many times.
 
-    Kept as one sparse matrix (scipy) of layers, n-grams by phrasings: layer k (rows k x n-grams onwards) holds the
-    n-gram's weight where a phrasing has it at least k times. The weighted size of what a question shares with every
-    phrasing, sum of weight x min(times in the question, times in the phrasing), is then one sum of rows: layer k's
-    rows of the n-grams the question has at least k times (min(a, b) counts the k from 1 up to both)."""
+    Kept as one sparse matrix (scipy) of layers, n-grams by phrasings: layer k (its rows start at (k - 1) x the
+    number of n-grams) holds the n-gram's weight where a phrasing has it at least k times. The weighted size of what
+    a question shares with every phrasing, sum of weight x min(times in the question, times in the phrasing), is
+    then one sum of rows: layer k's rows of the n-grams the question has at least k times (min(a, b) counts the k
+    from 1 up to both)."""
 
     def __init__(self, rows: Sequence[Sequence[int]], weights: np.ndarray) -> None:
         gram_ids: list[int] = []
@@ -594,7 +595,7 @@ def _windows(question: str, folded: str, aliases: Aliases) -> tuple[list[str], l
     in a sentence or two, and comparing the whole paragraph with a one-line phrasing would bury it."""
     if len(folded) <= LONG_TEXT:
         return [], []
-    sentences = [f for f in fold_many(_SENTENCE.split(clean(question, MAX_MATCH_CHARS))) if f]
+    sentences = [f for f in (fold(s) for s in _SENTENCE.split(clean(question, MAX_MATCH_CHARS))) if f]
     if len(sentences) < 2:
         return [], []
     pairs = list(itertools.pairwise(range(len(sentences))))

@@ -78,24 +78,8 @@ def clean(text: str, limit: int | None = None) -> str:
 
 def fold(text: str) -> str:
     """The comparison key of a text: what two spellings of the same question have in common."""
-    return _finish_fold(to_simplified(clean(text, MAX_MATCH_CHARS).casefold()))
-
-
-def fold_many(texts: Iterable[str]) -> list[str]:
-    """``fold`` of each text, with one OpenCC pass over all the Chinese ones: a call costs far more than its
-    characters (18 sentences of a forwarded message took 0.9 ms one by one). Conversion never reaches across a line
-    break (no dictionary phrase holds one) and cleaned text has none of its own, so the keys are ``fold``'s."""
-    cased = [clean(t, MAX_MATCH_CHARS).casefold() for t in texts]
-    chinese = [i for i, t in enumerate(cased) if _HAN.search(t)]
-    converted = to_simplified("\n".join(cased[i] for i in chinese)).split("\n") if chinese else []
-    if len(converted) != len(chinese):  # cannot happen (see above); kept correct rather than fast if it did
-        converted = [to_simplified(cased[i]) for i in chinese]
-    for i, text in zip(chinese, converted, strict=True):
-        cased[i] = text
-    return [_finish_fold(t) for t in cased]
-
-
-def _finish_fold(text: str) -> str:
+    text = clean(text, MAX_MATCH_CHARS).casefold()
+    text = to_simplified(text)
     text = _DIGIT_GROUP.sub("", text)
     text = _MARKS.sub("", unicodedata.normalize("NFD", text))
     text = unicodedata.normalize("NFC", text)

@@ -15,7 +15,6 @@ from bot.text import (
     clean,
     detect_language,
     fold,
-    fold_many,
     name_pattern,
 )
 
@@ -26,17 +25,6 @@ def test_fold_makes_spellings_of_one_question_equal() -> None:
     assert fold("perché è così") == "perche e cosi"
     assert fold("中國在荷蘭有警察站嗎？") == fold("中国在荷兰有警察站吗") == "中国在荷兰有警察站吗"
     assert fold("🚔🚔 police!!! 👮") == "police"
-
-
-# Traditional phrases OpenCC converts as a whole (Taiwan vocabulary), split and joined in every way
-_PIECES = ["義大利", "網路", "聯絡", "中國", "警察站", "義", "大利", "網", "路", "police", "\n", " ", "。", "Ａ", "é"]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=4)), max_size=6).map("".join),
-                max_size=8))
-def test_folding_many_texts_at_once_gives_each_ones_key(texts: list[str]) -> None:
-    assert fold_many(texts) == [fold(t) for t in texts]
 
 
 def test_clean_removes_invisible_and_control_characters() -> None:
