@@ -92,7 +92,11 @@ def test_key_file_is_created_owner_only_and_reused(tmp_path: Path) -> None:
     assert load_key(db) == key and len(key) == 64
 
 
-async def test_unanswered_questions_are_grouped_and_carry_no_asker(store: Store) -> None:
+@pytest.mark.parametrize("returning", [True, False])  # False: the path for an SQLite older than 3.35
+async def test_unanswered_questions_are_grouped_and_carry_no_asker(
+    store: Store, returning: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.store.RETURNING", returning)
     first = await store.record_unanswered("Where is the station in ROME?", "en")
     again = await store.record_unanswered("where is the station in rome", "en")
     other = await store.record_unanswered("罗马的站在哪里", "zh-Hans")
