@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -283,14 +284,8 @@ class Matcher:
         """For every phrasing, the weighted size of the multiset of n-grams it shares with a question's ``grams``;
         and the question's own weighted size, read from the inverted index: the work grows with how many phrasings
         share the question's n-grams, not with all of them (nor with the length of a forwarded text)."""
-        counts: dict[int, int] = {}
-        unknown = 0
-        for g in grams:
-            idx = self._vocab.get(g)
-            if idx is None:
-                unknown += 1
-            else:
-                counts[idx] = counts.get(idx, 0) + 1
+        known, unknown = self._ids(grams)
+        counts = Counter(known)
         ids = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         times = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
         length = float(self._gram_weights[ids] @ times) + _UNKNOWN_WEIGHT * unknown

@@ -144,8 +144,9 @@ class Aliases:
 def name_pattern(names: Iterable[str]) -> str:
     """A pattern matching any of ``names``, the longest first where several start at one place ("new york" before
     "new"), as a trie: shared beginnings are written once and each character is tried once, where a list of
-    alternatives tries every name in turn (1.8 times faster on the knowledge's names). Greedy optional groups give
-    the longest-first order: a longer name is tried, and a shorter one only when the rest of the pattern fails."""
+    alternatives tries every name in turn (54 to 36 µs a folded text with the knowledge's names). Greedy optional
+    groups give the longest-first order: a longer name is tried, and a shorter one only when the rest of the pattern
+    fails."""
     trie: dict[str, Any] = {}
     for name in names:
         node = trie
@@ -267,7 +268,7 @@ def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
 class Reading:
     lang: str  # the language to answer in
     foreign: bool = False  # written in a language the bot does not speak (answered in English, with a note)
-    sure: bool = False  # the detector was confident (the matcher may then narrow its search to this language)
+    sure: bool = False  # the detector was confident (``likely`` is then this language alone)
     # Latin-script text in a language the bot speaks: the languages it may well be in, ``lang`` among them (the
     # matcher reads only their phrasings, and English ones); empty when not known (Chinese, foreign, no letters)
     likely: tuple[str, ...] = ()

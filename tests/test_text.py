@@ -111,7 +111,8 @@ def test_read_language_in_every_supported_language(text: str, hint: str | None, 
 
 
 @pytest.mark.parametrize("text", ["did the netherlands close the chinese police stations in amsterdam",
-                                  "hay comisarias chinas en madrid y barcelona", "ok", "wat is dit nou weer"])
+                                  "hay comisarias chinas en madrid y barcelona", "wat is dit nou weer",
+                                  "quante stazioni di polizia cinesi ci sono in italia"])
 def test_a_longer_texts_confidence_comes_from_the_wider_detector_as_the_restricted_one_gives_it(text: str) -> None:
     from bot.text import _LINGUA, LIKELY_CONFIDENCE, _detector, latin_language
 
