@@ -228,6 +228,18 @@ def test_a_city_no_phrasing_names_meets_its_countrys_entry(kb: KnowledgeBase, ma
         assert matcher.scores(question)[germany] > without.scores(question)[germany]
 
 
+def test_an_institution_of_one_country_meets_its_countrys_entry(kb: KnowledgeBase, matcher: Matcher) -> None:
+    """`within:` lists institutions too: a question naming the Bundeskriminalamt or the Garda is about Germany or
+    Ireland, although it names neither country."""
+    without = Matcher(dataclasses.replace(kb, within=()))
+    ids = [e.id for e in kb.entries]
+    for question, expected in (("Hat das BKA gegen die chinesische Polizeistation ermittelt?", "response-germany"),
+                               ("what did the gardai find at the chinese police station", "response-ireland"),
+                               ("英国内政部怎么说中国海外警察站", "response-uk")):
+        index = ids.index(expected)
+        assert matcher.rank(question, 1)[0].entry.id == expected
+        assert matcher.scores(question)[index] > without.scores(question)[index]
+
 def test_a_latin_question_meets_its_likely_languages_and_english(kb: KnowledgeBase, matcher: Matcher) -> None:
     """``Reading.likely``: the phrasings of other languages are not read, and adding a language that has no better
     phrasing changes nothing for the entry."""
