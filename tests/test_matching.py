@@ -240,6 +240,12 @@ def test_an_institution_of_one_country_meets_its_countrys_entry(kb: KnowledgeBas
         assert matcher.rank(question, 1)[0].entry.id == expected
         assert matcher.scores(question)[index] > without.scores(question)[index]
 
+
+def test_a_taiwanese_place_name_is_not_read_as_the_name_inside_it(matcher: Matcher) -> None:
+    """Chinese names match anywhere in a text: Taiwan's 布里斯本 (Brisbane) holds 里斯本 (Lisbon), and was answered with
+    the entry on Portugal until names.yaml listed it."""
+    assert matcher.search("布里斯本有中國警察站嗎").best.entry.id == "response-australia"  # type: ignore[union-attr]
+
 def test_a_latin_question_meets_its_likely_languages_and_english(kb: KnowledgeBase, matcher: Matcher) -> None:
     """``Reading.likely``: the phrasings of other languages are not read, and adding a language that has no better
     phrasing changes nothing for the entry."""
