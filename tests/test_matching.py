@@ -241,10 +241,18 @@ def test_an_institution_of_one_country_meets_its_countrys_entry(kb: KnowledgeBas
         assert matcher.scores(question)[index] > without.scores(question)[index]
 
 
-def test_a_taiwanese_place_name_is_not_read_as_the_name_inside_it(matcher: Matcher) -> None:
-    """Chinese names match anywhere in a text: Taiwan's 布里斯本 (Brisbane) holds 里斯本 (Lisbon), and was answered with
-    the entry on Portugal until names.yaml listed it."""
-    assert matcher.search("布里斯本有中國警察站嗎").best.entry.id == "response-australia"  # type: ignore[union-attr]
+def test_a_place_is_not_read_as_the_name_inside_it(matcher: Matcher) -> None:
+    """Chinese names match anywhere in a text, and a Latin one can end a longer name: Taiwan's 布里斯本 (Brisbane)
+    holds 里斯本 (Lisbon), 罗马尼亚 (Romania) holds 罗马 (Rome), Northern Ireland holds Ireland. Each was answered
+    with the other country's entry until names.yaml listed it."""
+    def answer(question: str) -> str | None:
+        best = matcher.search(question).best
+        return best.entry.id if best else None
+
+    assert answer("布里斯本有中國警察站嗎") == "response-australia"
+    assert answer("罗马尼亚有中国警察站吗") != "response-italy"
+    assert answer("北爱尔兰有没有中国警察站") == "response-uk"
+    assert answer("is there a chinese police station in northern ireland") == "response-uk"
 
 def test_a_latin_question_meets_its_likely_languages_and_english(kb: KnowledgeBase, matcher: Matcher) -> None:
     """``Reading.likely``: the phrasings of other languages are not read, and adding a language that has no better
