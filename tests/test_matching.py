@@ -254,6 +254,7 @@ def test_a_place_is_not_read_as_the_name_inside_it(matcher: Matcher) -> None:
     assert answer("北爱尔兰有没有中国警察站") == "response-uk"
     assert answer("is there a chinese police station in northern ireland") == "response-uk"
 
+
 def test_a_latin_question_meets_its_likely_languages_and_english(kb: KnowledgeBase, matcher: Matcher) -> None:
     """``Reading.likely``: the phrasings of other languages are not read, and adding a language that has no better
     phrasing changes nothing for the entry."""
