@@ -95,8 +95,8 @@ class Aliases:
     followed by that many copies of a one-character word standing for its group (a private-use character): a
     matcher comparing n-grams then counts a shared name as much as a whole word, not as a few letters among many.
 
-    ``within`` lists a country, then places in it (names from ``groups``): a place is then read as itself followed by
-    its country, so a question naming Berlin also meets the phrasings that name Germany.
+    ``within`` lists a country, then places (or institutions) in it (names from ``groups``): a place is then read as
+    itself followed by its country, so a question naming Berlin also meets the phrasings that name Germany.
     """
 
     def __init__(
