@@ -429,7 +429,7 @@ class Matcher:
         )
 
     def _lexical_judgement(self, question: str, lang_hint: str | None) -> tuple[Reading, np.ndarray, Judgement | None]:
-        reading = read_language(question, lang_hint)
+        reading = read_language(question, lang_hint, self._aliases)
         scores = self._lexical_scores(question, reading.likely)
         quick = self._verdict(reading, scores, sure=False) if self.semantic is not None else None
         return reading, scores, quick

@@ -14,7 +14,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import opencc
@@ -121,17 +121,48 @@ class Aliases:
             for form in {f for place in places for f in forms_of.get(fold(place), ())}:
                 if not self._to[form].endswith(country_form):
                     self._to[form] = f"{self._to[form]} {country_form}"
-        latin = [f for f in self._to if not _HAN.search(f)]
-        han = [f for f in self._to if _HAN.search(f)]
-        parts = []
-        if latin:
-            parts.append(r"(?<![\p{L}\p{N}--\p{Han}])" + name_pattern(latin) + r"(?![\p{L}\p{N}--\p{Han}])")
-        if han:
-            parts.append(name_pattern(han))
-        self._pattern = regex.compile("|".join(parts), regex.V1) if parts else None
+        self._pattern = _names_pattern(self._to)
+        # names that say nothing of the language a text is in: one Latin spelling in every language (Safeguard
+        # Defenders, Zhao Lijian, Prato), and any name in Chinese characters, in either script. They are looked for
+        # among all names, so that the longest wins (York inside Nueva York is not York).
+        self._neutral: set[str] = set()
+        every: set[str] = set()
+        for forms in forms_of.values():
+            latin_forms = {f for f in forms if not _HAN.search(f)}
+            han_forms = {v for f in forms if _HAN.search(f) for v in (f, convert(f, "s2t"), to_traditional(f))}
+            every |= latin_forms | han_forms
+            self._neutral |= han_forms | (latin_forms if len(latin_forms) == 1 else set())
+        self._every = _names_pattern(sorted(every))
 
     def __len__(self) -> int:
         return len(self._to)
+
+    def without_neutral_names(self, text: str) -> tuple[str, int]:
+        """``text`` (cleaned, not folded) without the names spelt alike in every language (Safeguard Defenders,
+        赵立坚), and how many of those taken out were in Chinese characters: such names say little of the language
+        a text is in, and a detector reads "quem é a Safeguard Defenders?" as English, or "quienes son 保护卫士" as
+        Chinese. Forms that differ by language (España, Países Bajos) stay: they are evidence."""
+        if self._every is None:
+            return text, 0
+        # each character as ``fold`` sees it (case, accents, punctuation), remembering where it came from
+        chars: list[str] = []
+        origin: list[int] = []
+        for i, c in enumerate(text):
+            for k in _folded_char(c):
+                if k == " " and (not chars or chars[-1] == " "):
+                    continue
+                chars.append(k)
+                origin.append(i)
+        pieces, last, han = [], 0, 0
+        for m in self._every.finditer("".join(chars)):
+            if m.group() not in self._neutral:
+                continue
+            pieces += [text[last : origin[m.start()]], " "]
+            last = origin[m.end() - 1] + 1
+            han += bool(_HAN.search(m.group()))
+        if not pieces:
+            return text, 0
+        return _SPACES.sub(" ", "".join(pieces) + text[last:]), han
 
     def apply(self, folded: str) -> str:
         """``folded`` (the output of ``fold``) with every known name in its group's form."""
@@ -139,6 +170,26 @@ class Aliases:
             return folded
         out = self._pattern.sub(lambda m: f" {self._to[m.group()]} ", folded)
         return _SPACES.sub(" ", out).strip() if out != folded else folded
+
+
+def _names_pattern(names: Iterable[str]) -> Any:
+    """One pattern for folded names: Latin-script ones as whole words, Chinese ones anywhere; None for no names."""
+    latin = [n for n in names if not _HAN.search(n)]
+    han = [n for n in names if _HAN.search(n)]
+    parts = []
+    if latin:
+        parts.append(r"(?<![\p{L}\p{N}--\p{Han}])" + name_pattern(latin) + r"(?![\p{L}\p{N}--\p{Han}])")
+    if han:
+        parts.append(name_pattern(han))
+    return regex.compile("|".join(parts), regex.V1) if parts else None
+
+
+@lru_cache(maxsize=4096)  # bounded: a hostile text may hold any characters
+def _folded_char(c: str) -> str:
+    """One character as ``fold`` leaves it, but for the Chinese script: case-folded, without accents, and a space
+    for anything that is not a letter or a digit."""
+    k = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", c.casefold())))
+    return "".join(x if x.isalnum() else " " for x in k) or " "
 
 
 def name_pattern(names: Iterable[str]) -> str:
@@ -172,12 +223,27 @@ _OTHER_WORD = regex.compile(r"[\p{L}--\p{Han}]+", regex.V1)
 _HAN_PER_WORD = 1.5
 
 
-def han_share(text: str) -> float:
-    """How much of ``text`` is Chinese, from 0.0 to 1.0: Chinese characters (weighed as words) against other words."""
-    han = len(_HAN.findall(text)) / _HAN_PER_WORD
+def han_share(text: str, names: int = 0) -> float:
+    """How much of ``text`` is Chinese, from 0.0 to 1.0: Chinese characters (weighed as words), and ``names`` Chinese
+    names taken out of it (a word each), against other words."""
+    han = len(_HAN.findall(text)) / _HAN_PER_WORD + names
     if not han:
         return 0.0
     return han / (han + len(_OTHER_WORD.findall(text)))
+
+
+@cache
+def _cantonese_detector():  # type: ignore[no-untyped-def]
+    from cantonesedetect import CantoneseDetector
+
+    return CantoneseDetector()
+
+
+def is_cantonese(text: str) -> bool:
+    """Whether Chinese ``text`` is written Cantonese (冇, 嘅, 唔該, 點樣 ...), as cantonesedetect judges it. Written
+    Cantonese is mostly Hong Kong's, in Traditional characters: it decides the script of a text whose characters
+    show none ("伯明翰有冇中共嘅警察站？"), when the chat or the user gives no Chinese preference."""
+    return str(_cantonese_detector().judge(text)) == "cantonese"
 
 
 def chinese_script(text: str) -> str | None:
@@ -239,6 +305,7 @@ def warm_up() -> None:
     """Load the language models now (lingua loads them on first use, which would make the first askers wait)."""
     for supported_only in (True, False):
         _detector(supported_only).compute_language_confidence_values("is there a police station here")
+    _cantonese_detector()
 
 
 def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
@@ -279,32 +346,42 @@ def detect_language(text: str, hint: str | None = None) -> str:
     return read_language(text, hint).lang
 
 
-def read_language(text: str, hint: str | None = None) -> Reading:
+def read_language(text: str, hint: str | None = None, names: Aliases | None = None) -> Reading:
     """The language to answer ``text`` in, and whether it is one the bot does not speak.
 
     Chinese characters decide for Chinese (a few of them among Latin words still count: people write English names
     inside Chinese sentences); the script of those characters picks Simplified or Traditional, and the hint settles
     text that shows neither. Latin-script text goes to lingua, restricted to the languages the bot knows; when it is
     not confident (two words, a name), the hint decides. Text with no letters of its own takes the hint. Anything
-    else is answered in English.
+    else is answered in English. With ``names``, the names spelt alike in every language are not read (see
+    ``Aliases.without_neutral_names``); a text of such names alone takes the hint, or is read as it is.
     """
     preferred = languages.canonical(hint)
     cleaned = clean(text, MAX_MATCH_CHARS)
-    share = han_share(cleaned)
-    if _KANA.search(cleaned) or (share < 0.4 and _FOREIGN_SCRIPT.search(cleaned)):
+    words, han_names = cleaned, 0
+    if names is not None:
+        unnamed, taken = names.without_neutral_names(cleaned[:LANGUAGE_SAMPLE_CHARS])
+        if _LETTER.search(unnamed):
+            words, han_names = unnamed + cleaned[LANGUAGE_SAMPLE_CHARS:], taken
+        elif preferred and not _HAN.search(cleaned):
+            return Reading(preferred)  # Latin-script names alone ("Safeguard Defenders?"): the hint decides
+    share = han_share(words, han_names)
+    if _KANA.search(cleaned) or (share < 0.4 and _FOREIGN_SCRIPT.search(words)):
         return Reading(languages.DEFAULT, foreign=True)  # Japanese, Korean, Russian ...: not a language it speaks
     if share >= 0.4:
         script = chinese_script(cleaned)
         if script:
             return Reading(script)
-        return Reading(preferred if preferred and languages.is_chinese(preferred) else "zh-Hans")
-    if share == 0.0 and not _LETTER.search(cleaned):
+        if preferred and languages.is_chinese(preferred):
+            return Reading(preferred)
+        return Reading("zh-Hant" if is_cantonese(cleaned) else "zh-Hans")
+    if share == 0.0 and not _LETTER.search(words):
         return Reading(preferred or languages.DEFAULT)
     if share > 0.0 and preferred and languages.is_chinese(preferred):
         return Reading(chinese_script(cleaned) or preferred)
-    if not _LATIN_WORD.search(cleaned):
+    if not _LATIN_WORD.search(words):
         return Reading(preferred or languages.DEFAULT)
-    lang, confidence, likely = latin_language(cleaned[:LANGUAGE_SAMPLE_CHARS])
+    lang, confidence, likely = latin_language(words[:LANGUAGE_SAMPLE_CHARS])
     if confidence < MIN_CONFIDENCE:
         chosen = preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT
         return Reading(chosen, likely=tuple(dict.fromkeys((*likely, chosen))) if likely else ())

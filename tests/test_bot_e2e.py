@@ -162,8 +162,10 @@ async def test_lang_choice_applies_to_the_bots_own_messages(bot: Bot) -> None:
                        method="editMessageText")
     help_ = await bot.reply_to(bot.api.private_message(ALICE, "/help", language_code="en"))
     assert "群組" in help_.text
-    answer = await bot.reply_to(bot.api.private_message(ALICE, "Safeguard Defenders"))
+    answer = await bot.reply_to(bot.api.private_message(ALICE, "who are Safeguard Defenders"))
     assert "Sources" in answer.text  # an English question still gets an English answer
+    answer = await bot.reply_to(bot.api.private_message(ALICE, "Safeguard Defenders"))
+    assert "來源" in answer.text  # a name alone is in no language: the chat's choice decides
 
 
 async def test_privacy_about_and_forget(bot: Bot) -> None:

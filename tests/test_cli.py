@@ -54,11 +54,12 @@ def test_ask_reads_questions_from_stdin_one_json_line_each() -> None:
 
 
 def test_ask_honours_the_language_preference_only_as_a_hint() -> None:
-    result = run("ask", "--json", "--lang", "zh-TW", "Safeguard Defenders")
-    data = json.loads(result.stdout)
-    assert data["lang"] == "en"  # Latin-script question: English
+    result = run("ask", "--json", "--lang", "zh-TW", "what did Safeguard Defenders report")
+    assert json.loads(result.stdout)["lang"] == "en"  # an English question: English
     result = run("ask", "--json", "--lang", "zh-TW", "警察站")
     assert json.loads(result.stdout)["lang"] == "zh-Hant"  # no script-specific character: the hint decides
+    result = run("ask", "--json", "--lang", "zh-TW", "Safeguard Defenders")
+    assert json.loads(result.stdout)["lang"] == "zh-Hant"  # a name alone, spelt alike in every language: the same
 
 
 def test_chat_replies_like_the_bot_and_quits_on_eof() -> None:

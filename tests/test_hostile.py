@@ -54,7 +54,7 @@ from bot.replies import (
     topic_reply,
     topics_reply,
 )
-from bot.text import MAX_MATCH_CHARS, fold, read_language
+from bot.text import MAX_MATCH_CHARS, Aliases, fold, read_language
 from tests.botapi import BOT_USERNAME, BotAPI, parse_html
 from tests.harness import ADMIN, ALICE, BOB, GROUP, Bot, running, settings_for
 from tests.test_render import assert_valid_telegram_html
@@ -152,17 +152,23 @@ def assert_no_echo(*texts: str) -> None:
 # --- the core, on questions -----------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def names(kb: KnowledgeBase) -> Aliases:
+    """The knowledge's names, as the matcher reads a question's language with them."""
+    return Aliases(kb.names, within=kb.within)
+
+
 @FUZZ
 @given(question=hostile_text, hint=hints)
 def test_core_on_any_question_never_raises_is_deterministic_and_replies_are_valid(
-    question: str, hint: str | None, kb: KnowledgeBase, matcher: Matcher
+    question: str, hint: str | None, kb: KnowledgeBase, matcher: Matcher, names: Aliases
 ) -> None:
     folded = fold(question)
     assert folded == fold(question)
     assert _FOLDED.fullmatch(folded), "fold keeps letters and digits, single spaces between words"
     assert len(folded) <= 3 * MAX_MATCH_CHARS
 
-    reading = read_language(question, hint)
+    reading = read_language(question, hint, names)
     assert reading.lang in languages.SUPPORTED
 
     match = matcher.search(question, hint)  # reads the language again: the same reading each time

@@ -16,6 +16,7 @@ from bot.text import (
     detect_language,
     fold,
     name_pattern,
+    read_language,
 )
 
 
@@ -101,6 +102,10 @@ def test_language_codes(code: str | None, canonical: str | None) -> None:
         ("中国の警察署は日本にありますか", None, "en", True),  # Japanese kana
         ("Есть ли китайская полиция в Москве", None, "en", True),
         ("동방명주 中國警察站", None, "zh-Hant", False),  # a Korean name inside Chinese stays Chinese
+        ("伯明翰有冇中共嘅警察站？", None, "zh-Hant", False),  # no script shown, but written Cantonese: Traditional
+        ("唔該晒！", None, "zh-Hant", False),
+        ("伯明翰有冇中共嘅警察站？", "zh-CN", "zh-Hans", False),  # ... unless the chat or the user prefers Simplified
+        ("伦敦有没有中国警察站", None, "zh-Hans", False),  # Mandarin with no script shown: Simplified
     ],
 )
 def test_read_language_in_every_supported_language(text: str, hint: str | None, lang: str, foreign: bool) -> None:
@@ -174,6 +179,32 @@ def test_a_place_within_a_country_also_names_the_country() -> None:
     assert aliases.apply(fold("Deutschland")) == "germany"  # never the other way round
     twice = Aliases([["Germany", "德国"], ["Berlin", "柏林"]], within=[["Germany", "Berlin", "Berlin"]])
     assert twice.apply("berlin") == "berlin germany"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("quem é a Safeguard Defenders?", "quem é a ?"),  # one spelling in every language
+        ("Was sagt SAFEGUARD-DEFENDERS?", "Was sagt ?"),  # case and punctuation as ``fold`` sees them
+        ("quienes son 保護衛士", "quienes son "),  # a Chinese name, in either script
+        ("les postes aux Pays-Bas", "les postes aux Pays-Bas"),  # a form of one language: evidence, kept
+        ("Nueva York y Rotterdam", "Nueva York y "),  # New York has several forms, Rotterdam one
+        ("Rotterdammer", "Rotterdammer"),  # whole words only
+    ],
+)
+def test_names_spelt_alike_in_every_language_are_left_out_of_language_reading(text: str, expected: str) -> None:
+    assert Aliases(NAMES).without_neutral_names(text) == (expected, "保" in text)  # Chinese names are counted
+
+
+def test_language_is_read_without_names_unless_they_are_all_there_is() -> None:
+    aliases = Aliases(NAMES)
+    assert read_language("quem é a Safeguard Defenders?", None, aliases).lang == "pt"
+    assert read_language("quienes son 保护卫士", None, aliases).lang == "es"
+    assert read_language("保护卫士的报告", None, aliases).lang == "zh-Hans"
+    assert read_language("保護衛士 BBC", None, aliases).lang == "zh-Hant"  # a Chinese name counts as a word
+    assert read_language("Safeguard Defenders", "de", aliases).lang == "de"  # names alone: the hint decides ...
+    assert read_language("Safeguard Defenders?", None, aliases).lang == "en"  # ... or they are read as they are
+    assert read_language("保护卫士", "de", aliases).lang == "zh-Hans"  # Chinese characters still mean Chinese
 
 
 _NAME_PIECES = st.text(alphabet="ab 荷兰.-", min_size=1, max_size=4)
