@@ -107,9 +107,9 @@ class NgramClassifier:
     """Owner probabilities from a folded text's character n-grams."""
 
     kind = "ngrams"
-    SETTINGS = "char_wb 1-4 min_df=2 sublinear; one-vs-rest logistic liblinear C=300"
     #: inverse regularisation strength, chosen on the development sets among 10, 30, 100, 300 and 1000
     C = 300.0
+    SETTINGS = f"char_wb 1-4 min_df=2 sublinear; one-vs-rest logistic liblinear C={C:g}"
 
     def __init__(self, key: bytes, vocabulary: Sequence[str], idf: np.ndarray, linear: _Linear) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
