@@ -123,16 +123,13 @@ class Aliases:
                     self._to[form] = f"{self._to[form]} {country_form}"
         self._pattern = _names_pattern(self._to)
         # names that say nothing of the language a text is in: one Latin spelling in every language (Safeguard
-        # Defenders, Zhao Lijian, Prato), and any name in Chinese characters, in either script. They are looked for
-        # among all names, so that the longest wins (York inside Nueva York is not York).
+        # Defenders, Zhao Lijian, Prato), and any name in Chinese characters. They are looked for among all names,
+        # so that the longest wins (York inside Nueva York is not York).
         self._neutral: set[str] = set()
-        every: set[str] = set()
         for forms in forms_of.values():
             latin_forms = {f for f in forms if not _HAN.search(f)}
-            han_forms = {v for f in forms if _HAN.search(f) for v in (f, convert(f, "s2t"), to_traditional(f))}
-            every |= latin_forms | han_forms
-            self._neutral |= han_forms | (latin_forms if len(latin_forms) == 1 else set())
-        self._every = _names_pattern(sorted(every))
+            self._neutral |= {f for f in forms if _HAN.search(f)} | (latin_forms if len(latin_forms) == 1 else set())
+        self._every = _names_pattern(sorted(forms_of))
 
     def __len__(self) -> int:
         return len(self._to)
@@ -144,7 +141,7 @@ class Aliases:
         Chinese. Forms that differ by language (España, Países Bajos) stay: they are evidence."""
         if self._every is None:
             return text, 0
-        # each character as ``fold`` sees it (case, accents, punctuation), remembering where it came from
+        # each character as ``fold`` leaves it (case, accents, punctuation, script), remembering where it came from
         chars: list[str] = []
         origin: list[int] = []
         for i, c in enumerate(text):
@@ -186,10 +183,8 @@ def _names_pattern(names: Iterable[str]) -> Any:
 
 @lru_cache(maxsize=4096)  # bounded: a hostile text may hold any characters
 def _folded_char(c: str) -> str:
-    """One character as ``fold`` leaves it, but for the Chinese script: case-folded, without accents, and a space
-    for anything that is not a letter or a digit."""
-    k = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", c.casefold())))
-    return "".join(x if x.isalnum() else " " for x in k) or " "
+    """One character as ``fold`` leaves it (a space for anything it drops)."""
+    return fold(c) or " "
 
 
 def name_pattern(names: Iterable[str]) -> str:
