@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ import pytest
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.facts import DEFAULT_DIR, require_knowledge
+from bot.live import LiveKnowledge, Snapshot, build
 from bot.services import KEY, Services
 from tests.botapi import BotAPI, Record
 
@@ -57,8 +60,24 @@ def settings_for(api: BotAPI, tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+_SNAPSHOTS: dict[tuple[str, ...], Snapshot] = {}
+
+
+def bundled_knowledge(settings: Settings) -> LiveKnowledge | None:
+    """The bundled knowledge as the bot would load it, built once per test session and per matching setting (about
+    1.7 s a start otherwise); None for any other knowledge folder, which the bot then loads itself. A snapshot is
+    immutable: a test that attaches phrasings or reloads gets a new one in its own ``LiveKnowledge``."""
+    if settings.knowledge_dir.resolve() != DEFAULT_DIR.resolve():
+        return None
+    key = (str(DEFAULT_DIR), *(f"{k}={v}" for k, v in sorted(os.environ.items())
+                               if k.startswith(("SEMANTIC_", "EMBEDDING_", "CLASSIFIER", "KNOWLEDGE_"))))
+    if key not in _SNAPSHOTS:
+        _SNAPSHOTS[key] = build(require_knowledge(DEFAULT_DIR))
+    return LiveKnowledge(DEFAULT_DIR, _SNAPSHOTS[key])
+
+
 async def start_bot(settings: Settings) -> Any:
-    app = build_application(settings)
+    app = build_application(settings, bundled_knowledge(settings))
     await app.initialize()
     await app.post_init(app)
     await app.start()
