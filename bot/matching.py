@@ -13,7 +13,8 @@ base's declined questions (``out-of-scope.yaml``) are scored like entries, and a
 answer. The matcher answers only when the best entry's score, raised by its lead over the runner-up, clears a
 threshold; otherwise it offers "did you mean" alternatives or nothing. A question the n-grams and their classifier
 answer clearly skips the model. A long text (a forwarded message) is also compared sentence by sentence with the
-200 phrasings the whole text shares most with, by the same Dice similarity over those phrasings' rows. The
+200 phrasings the whole text shares most with, by the same Dice similarity over those phrasings' rows; the model,
+which reads a text's first 150 characters, also reads the two sentence windows the n-grams rate highest. The
 thresholds were chosen on the development question set (``python -m bot eval --tune``, see ``bot.evaluation``).
 """
 
@@ -34,7 +35,7 @@ from scipy import sparse
 from bot import classifier
 from bot.classifier import ClassifierStore, NgramClassifier
 from bot.facts import Entry, KnowledgeBase
-from bot.semantic import Embedder, EmbeddingCache, SemanticIndex
+from bot.semantic import EMBED_MAX_CHARS, Embedder, EmbeddingCache, SemanticIndex
 from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ LONG_TEXT = 80  # folded characters: beyond this a text is also read sentence by
 _MIN_WINDOW = 12  # folded characters a sentence window needs to be worth comparing
 _MAX_WINDOWS = 24
 _WINDOW_CANDIDATES = 200  # phrasings a long text's sentences are compared with
+MODEL_WINDOWS = 2  # a text longer than the model reads: how many of its sentence windows it reads besides
 
 
 @dataclass(frozen=True)
@@ -340,9 +342,26 @@ class Matcher:
     def _semantic_part(self, question: str) -> np.ndarray:
         assert self.semantic is not None
         t = self.thresholds
-        reading = self.semantic.read(question)
-        return (t.semantic_weight * np.clip(reading.similarity - t.semantic_floor, 0, None)
-                + t.vector_classifier_weight * reading.probability)
+        readings = [self.semantic.read(question), *(self.semantic.read(w) for w in self._model_windows(question))]
+        similarity = np.max([r.similarity for r in readings], axis=0)
+        probability = np.max([r.probability for r in readings], axis=0)
+        return (t.semantic_weight * np.clip(similarity - t.semantic_floor, 0, None)
+                + t.vector_classifier_weight * probability)
+
+    def _model_windows(self, question: str) -> list[str]:
+        """For a text longer than the model reads (``EMBED_MAX_CHARS``: a forwarded message, whose first lines are
+        often a header or a greeting), the ``MODEL_WINDOWS`` sentences or pairs of adjacent sentences the n-grams
+        find most like a phrasing; the model reads them too, and each owner keeps its best reading. Empty for
+        shorter texts."""
+        cleaned = clean(question, MAX_MATCH_CHARS)
+        if len(cleaned) <= EMBED_MAX_CHARS:
+            return []
+        sentences = [s.strip() for s in _SENTENCE.split(cleaned) if s.strip()]
+        if len(sentences) < 2:
+            return []
+        windows = [*sentences, *(f"{a} {b}" for a, b in itertools.pairwise(sentences))]
+        windows = [w for w in windows if len(fold(w)) >= _MIN_WINDOW][:_MAX_WINDOWS]
+        return sorted(windows, key=lambda w: -float(self._lexical_scores(w, ()).max()))[:MODEL_WINDOWS]
 
     def _rows_of(self, langs: frozenset[str]) -> np.ndarray:
         """The rows of the Latin-script phrasings in ``langs``, in English, or in no language (names)."""

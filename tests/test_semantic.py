@@ -188,6 +188,31 @@ def test_a_clear_ngram_answer_does_not_wait_for_the_model(small_kb: KnowledgeBas
     assert full.best is not None and full.best.score > clear.best.score  # the model's similarity added
 
 
+def test_a_long_text_is_also_read_by_the_model_where_its_claim_is(small_kb: KnowledgeBase) -> None:
+    """The model reads a text's first 150 characters; a forwarded message's claim often comes after a header and
+    filler, so the sentence windows the n-grams rate highest are read too, and each entry keeps its best reading."""
+    model = WordEmbedder()
+    matcher = Matcher(small_kb, embedder=model)
+    claim = "How many police stations are there abroad?"
+    text = ("Forwarded from the family group chat, please read all of it before the weekend. Everyone is talking "
+            f"about this again and nobody knows what to believe any more. {claim} Share it with your friends.")
+    assert len(text) > semantic.EMBED_MAX_CHARS and claim not in text[: semantic.EMBED_MAX_CHARS]
+    model.calls.clear()
+    both = matcher.scores(text)
+    assert model.calls[0] == text and len(model.calls) == 3  # the text, then two windows
+    assert any(call.startswith(claim) or call.endswith(claim) for call in model.calls[1:])
+    t = matcher.thresholds
+    head = matcher.semantic.read(text)
+    model_part = (t.semantic_weight * np.clip(head.similarity - t.semantic_floor, 0, None)
+                  + t.vector_classifier_weight * head.probability)
+    head_only = Matcher(small_kb).scores(text) + model_part[: len(small_kb.entries)]
+    count = [e.id for e in small_kb.entries].index("count-of-stations")
+    assert both[count] > head_only[count]  # the claim's window raised its entry above what the head alone gave
+    model.calls.clear()
+    matcher.scores(claim)
+    assert model.calls == [claim]  # a text the model reads whole: one reading
+
+
 def test_a_draft_asks_the_model_only_when_concluded_and_only_if_unsettled(small_kb: KnowledgeBase) -> None:
     model = WordEmbedder()
     matcher = Matcher(small_kb, embedder=model, thresholds=SMALL_SHORTCUT)
