@@ -353,15 +353,11 @@ class Matcher:
         often a header or a greeting), the ``MODEL_WINDOWS`` sentences or pairs of adjacent sentences the n-grams
         find most like a phrasing; the model reads them too, and each owner keeps its best reading. Empty for
         shorter texts."""
-        cleaned = clean(question, MAX_MATCH_CHARS)
-        if len(cleaned) <= EMBED_MAX_CHARS:
+        if len(clean(question, MAX_MATCH_CHARS)) <= EMBED_MAX_CHARS:
             return []
-        sentences = [s.strip() for s in _SENTENCE.split(cleaned) if s.strip()]
-        if len(sentences) < 2:
-            return []
-        windows = [*sentences, *(f"{a} {b}" for a, b in itertools.pairwise(sentences))]
-        windows = [w for w in windows if len(fold(w)) >= _MIN_WINDOW][:_MAX_WINDOWS]
-        return sorted(windows, key=lambda w: -float(self._lexical_scores(w, ()).max()))[:MODEL_WINDOWS]
+        sentences, _, windows = _sentence_windows(question)
+        texts = [" ".join(sentences[i] for i in w) for w in windows]
+        return sorted(texts, key=lambda w: -float(self._lexical_scores(w, ()).max()))[:MODEL_WINDOWS]
 
     def _rows_of(self, langs: frozenset[str]) -> np.ndarray:
         """The rows of the Latin-script phrasings in ``langs``, in English, or in no language (names)."""
@@ -603,21 +599,32 @@ def _scripts(folded: str) -> tuple[bool, bool]:
     return bool(_HAN_RUN.search(folded)), bool(_LATIN.search(folded))
 
 
+def _sentence_windows(question: str) -> tuple[list[str], list[str], list[tuple[int, ...]]]:
+    """A text's sentences (as written, and folded; those that fold to nothing left out) and the windows worth
+    comparing: each sentence and each pair of adjacent ones, as sentence numbers, at least ``_MIN_WINDOW`` folded
+    characters long, at most ``_MAX_WINDOWS`` of them. No windows for a single sentence."""
+    split = [(s.strip(), f) for s in _SENTENCE.split(clean(question, MAX_MATCH_CHARS)) if (f := fold(s))]
+    if len(split) < 2:
+        return [], [], []
+    written, folded = [w for w, _ in split], [f for _, f in split]
+    pairs = list(itertools.pairwise(range(len(folded))))
+    windows = [w for w in [(i,) for i in range(len(folded))] + pairs
+               if sum(len(folded[i]) for i in w) + len(w) - 1 >= _MIN_WINDOW][:_MAX_WINDOWS]
+    return written, folded, windows
+
+
 def _windows(question: str, folded: str, aliases: Aliases) -> tuple[list[str], list[tuple[int, ...]]]:
     """For a long text (a forwarded message), its sentences, folded and with their names read (``aliases``), and the
-    windows to compare: each sentence and each pair of adjacent ones, as sentence numbers. A rumour states its claim
-    in a sentence or two, and comparing the whole paragraph with a one-line phrasing would bury it."""
+    windows to compare (``_sentence_windows``). A rumour states its claim in a sentence or two, and comparing the
+    whole paragraph with a one-line phrasing would bury it."""
     if len(folded) <= LONG_TEXT:
         return [], []
-    sentences = [f for f in (fold(s) for s in _SENTENCE.split(clean(question, MAX_MATCH_CHARS))) if f]
-    if len(sentences) < 2:
+    _, sentences, windows = _sentence_windows(question)
+    if not windows:
         return [], []
-    pairs = list(itertools.pairwise(range(len(sentences))))
-    chosen = [w for w in [(i,) for i in range(len(sentences))] + pairs
-              if sum(len(sentences[i]) for i in w) + len(w) - 1 >= _MIN_WINDOW][:_MAX_WINDOWS]
     # the names in every sentence at once (the aliases' pattern is the costly part); "|" is never in folded text
     named = [s.strip() for s in aliases.apply(" | ".join(sentences)).split("|")]
-    return named, chosen
+    return named, windows
 
 
 def _weights(rows: Sequence[tuple[int, Sequence[str]]], n_entries: int, levels: int) -> dict[str, int]:
