@@ -4,7 +4,9 @@ Run: ``python bench/bot.py [--questions 400]``. Prints a table; a measurement, n
 process (``python -m bot run``, and ``bench/echo_bot.py``) with long polling against the same stand-in, which runs in
 this process; the rate limiter is off (TELEGRAM_RATE_LIMIT=0). Many distinct askers send questions from
 eval/dev.yaml. Measured: questions answered per second when all arrive at once, and the time from an update being
-queued to the answer reaching the stand-in, one at a time (p50, p99).
+queued to the answer reaching the stand-in, one at a time (p50, p99). A third bot, the echo bot answering every
+message with one of the fact-check bot's answer cards, shows how much of the difference is the longer reply with its
+buttons rather than the matching.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ async def main() -> None:
 
     rows = []
     bots = [("fact-check bot", [sys.executable, "-m", "bot", "run"]),
-            ("echo bot", [sys.executable, str(ROOT / "bench" / "echo_bot.py")])]
+            ("echo bot", [sys.executable, str(ROOT / "bench" / "echo_bot.py")]),
+            ("card echo bot", [sys.executable, str(ROOT / "bench" / "echo_bot.py"), "--card"])]
     async with BotAPI(max_poll_timeout=1) as api:
         for name, command in bots:
             api.reset()
@@ -93,7 +96,8 @@ async def main() -> None:
         lat = sorted(lat)
         p99 = lat[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))]
         print(f"{name:<16}{rate:>10.0f}{statistics.median(lat) * 1000:>9.1f}{p99 * 1000:>9.1f}")
-    print(f"\nratio: the bot answers at {rows[0][1] / rows[1][1]:.0%} of the echo bot's rate")
+    print(f"\nratio: the bot answers at {rows[0][1] / rows[1][1]:.0%} of the echo bot's rate "
+          f"(the card echo bot at {rows[2][1] / rows[1][1]:.0%})")
 
 
 if __name__ == "__main__":
