@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -112,6 +113,22 @@ def test_render_match_covers_answer_uncertain_and_none(small_kb: KnowledgeBase, 
     assert "recorded, without your name" in recorded.text
     zh = render_match(small_matcher.search("今天天气怎么样"), small_kb)
     assert "还没有经过核实的答案" in zh.text
+
+
+def test_a_question_in_a_language_the_bot_does_not_speak_is_told_which_it_does(
+    small_kb: KnowledgeBase, small_matcher: Matcher
+) -> None:
+    russian = small_matcher.search("Какая погода будет завтра в Москве?")  # not answered, and not a language it speaks
+    assert russian.foreign and russian.best is None
+    card = render_match(russian, small_kb, recorded=True)
+    assert card.text.startswith("I do not speak that language yet. You can ask me in English, Chinese")
+    assert "no checked answer" in card.text and "recorded, without your name" in card.text
+    assert_valid_telegram_html(card)
+    for status in ("uncertain", "none"):  # the same note above a "did you mean" list
+        candidates = () if status == "none" else small_matcher.search("how many police stations").candidates
+        for foreign in (True, False):
+            text = render_match(replace(russian, status=status, candidates=candidates, foreign=foreign), small_kb).text
+            assert text.startswith("I do not speak that language yet") is foreign
 
 
 def test_every_bundled_entry_renders_valid_cards(kb: KnowledgeBase) -> None:
