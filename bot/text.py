@@ -28,7 +28,10 @@ MAX_MATCH_CHARS = 2000
 #: message shows its language in its first lines (on the development sets, no text's reading changed at 120).
 LANGUAGE_SAMPLE_CHARS = 200
 
-_INVISIBLE = regex.compile(r"[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]+")
+#: invisible formatting inside words (zero-width space and joiners, soft hyphen, byte-order mark, bidi marks):
+#: dropped, so that "po\u00adlice" is still "police", as it looks
+_FORMAT = regex.compile(r"\p{Cf}+")
+_INVISIBLE = regex.compile(r"[\p{Cc}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]+")
 _SPACES = regex.compile(r"\s+")
 _MARKS = regex.compile(r"\p{M}+")
 _NOT_WORD = regex.compile(r"[^\p{L}\p{N}]+")
@@ -66,11 +69,13 @@ def to_traditional(text: str) -> str:
 
 
 def clean(text: str, limit: int | None = None) -> str:
-    """NFKC-normalise, replace control, format (zero-width, bidi override) and unassigned characters by spaces,
-    collapse white space, and cut to ``limit`` characters."""
+    """NFKC-normalise, drop format characters (zero-width, soft hyphen, bidi marks: invisible, often inside a word
+    copied from a web page), replace control, private-use and unassigned characters by spaces, collapse white space,
+    and cut to ``limit`` characters."""
     if limit is not None:
         text = text[: limit * 2]  # NFKC can only grow a string; cut early so hostile input stays cheap
     text = unicodedata.normalize("NFKC", text)
+    text = _FORMAT.sub("", text)
     text = _INVISIBLE.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
     return text[:limit] if limit is not None else text

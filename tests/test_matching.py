@@ -50,6 +50,13 @@ def test_variants_of_a_question_find_the_entry(small_matcher: Matcher, question:
     assert match.candidates[0].entry.id == entry_id
 
 
+def test_invisible_characters_inside_words_change_nothing(small_matcher: Matcher) -> None:
+    """Text copied from a web page or a forward can carry soft hyphens and zero-width spaces inside its words."""
+    plain = small_matcher.search("how many police stations are there in rotterdam")
+    hidden = small_matcher.search("how many po\u00adlice sta\u200btions are there in rot\u200dter\u2060dam\ufeff")
+    assert hidden.candidates == plain.candidates and hidden.status == plain.status and hidden.lang == plain.lang
+
+
 @pytest.mark.parametrize("question", ["best pizza in town", "今天天气怎么样", "hello", "", "   ", "🙂🙂", "?!"])
 def test_unrelated_questions_get_no_answer(small_matcher: Matcher, question: str) -> None:
     match = small_matcher.search(question)

@@ -30,8 +30,10 @@ def test_fold_makes_spellings_of_one_question_equal() -> None:
 
 def test_clean_removes_invisible_and_control_characters() -> None:
     hostile = "po\u200blice\u202e station\x00\x07 \ufeff"
-    assert clean(hostile) == "po lice station"
+    assert clean(hostile) == "police station"
     assert "\u202e" not in fold(hostile)
+    # format characters vanish inside a word (as they are invisible), controls part words
+    assert clean("Rot\u00adter\u200bdam\u2060 po\u200dli\u200cce\x00station") == "Rotterdam police station"
 
 
 def test_clean_bounds_hostile_input_length() -> None:
