@@ -342,7 +342,7 @@ class Matcher:
     def _semantic_part(self, question: str) -> np.ndarray:
         assert self.semantic is not None
         t = self.thresholds
-        readings = [self.semantic.read(question), *(self.semantic.read(w) for w in self._model_windows(question))]
+        readings = self.semantic.read_many([question, *self._model_windows(question)])  # one call to the model
         similarity = np.max([r.similarity for r in readings], axis=0)
         probability = np.max([r.probability for r in readings], axis=0)
         return (t.semantic_weight * np.clip(similarity - t.semantic_floor, 0, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,42 @@ def test_cache_embeds_each_text_once_and_survives_a_restart(tmp_path: Path) -> N
     second = reopened.vectors(again, ["passport", "police station", "visa"])
     assert again.calls == ["visa"] and len(reopened) == 3
     assert np.allclose(second[0], first[1], atol=1e-3)  # float16 on disk: close, not equal
+
+
+class BatchingWordEmbedder(WordEmbedder):
+    """The same stand-in model, taking several texts per call; records each call's texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    def embed_many(self, texts: Sequence[str]) -> np.ndarray:
+        self.batches.append(list(texts))
+        return np.stack([WordEmbedder.embed(WordEmbedder(), t) for t in texts])
+
+
+def test_a_model_that_takes_batches_embeds_the_missing_texts_in_calls_of_batch_size(tmp_path: Path) -> None:
+    texts = [f"question number {n}" for n in range(semantic.BATCH + 5)]
+    model = BatchingWordEmbedder()
+    cache = EmbeddingCache(tmp_path / "v.npz")
+    cache.vectors(model, texts[:3])
+    vectors = cache.vectors(model, [*texts, texts[0]])
+    assert model.calls == [] and [len(b) for b in model.batches] == [3, semantic.BATCH, 2]
+    assert [t for b in model.batches for t in b] == texts  # each text once, the known ones not again
+    one_by_one = EmbeddingCache(None).vectors(WordEmbedder(), [*texts, texts[0]])
+    assert np.allclose(vectors, one_by_one)
+
+
+def test_a_long_text_and_its_windows_go_to_the_model_in_one_call(small_kb: KnowledgeBase) -> None:
+    model = BatchingWordEmbedder()
+    matcher = Matcher(small_kb, embedder=model)
+    text = ("Forwarded from the family group chat, please read all of it before the weekend. Everyone is talking "
+            "about this again and nobody knows what to believe any more. How many police stations are there "
+            "abroad? Share it with your friends.")
+    model.batches.clear()
+    batched = matcher.scores(text)
+    assert len(model.batches) == 1 and len(model.batches[0]) == 3 and model.batches[0][0] == text
+    assert np.allclose(batched, Matcher(small_kb, embedder=WordEmbedder()).scores(text))  # the same reading
 
 
 def test_keys_ending_in_zero_bytes_survive_the_file(tmp_path: Path) -> None:
