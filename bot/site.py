@@ -333,8 +333,10 @@ SEARCH_JS = """\
   var status = document.getElementById("search-status");
   var items = null;
 
+  // as the bot reads a question: width and case folded, invisible format characters dropped, accents ignored
   function norm(text) {
-    return text.normalize("NFKC").toLowerCase().replace(/[\\s\\p{P}\\p{S}]+/gu, " ").trim();
+    return text.normalize("NFKC").replace(/\\p{Cf}+/gu, "").toLowerCase().normalize("NFD")
+      .replace(/\\p{M}+/gu, "").normalize("NFC").replace(/[\\s\\p{P}\\p{S}]+/gu, " ").trim();
   }
   function prepare(data) {
     return data.entries.map(function (e) {

@@ -149,6 +149,15 @@ def test_traditional_chinese_pages_show_chinese_and_search_in_either_script(brow
         assert any(href.endswith("/zh-Hant/response-ireland.html") for href, _ in results), (query, results)
 
 
+def test_search_ignores_accents_and_invisible_characters(browser: WebDriver, site: Path, kb: KnowledgeBase) -> None:
+    driver = browser
+    driver.get((site / "es" / "index.html").as_uri())
+    title = kb.by_id["response-spain"].title["es"]  # "¿Qué hizo España con las supuestas comisarías chinas?"
+    for query in ("que hizo espana", "COMISARÍAS", "comisarias espana", "Espa\u00adña"):
+        results = _search(driver, query)
+        assert any(href.endswith("/es/response-spain.html") and text == title for href, text in results), query
+
+
 def test_markup_in_the_knowledge_never_runs(browser: WebDriver, tmp_path: Path) -> None:
     hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     knowledge = tmp_path / "knowledge"
