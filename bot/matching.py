@@ -443,8 +443,13 @@ class Matcher:
             quick.best, quick.second, replace(t, answer=t.shortcut, margin=t.shortcut_margin)
         )
 
+    def language(self, question: str, lang_hint: str | None = None) -> Reading:
+        """The language ``question`` is answered in, read as ``search`` reads it: without the names spelt alike in
+        every language (for callers that list entries rather than search, such as inline mode)."""
+        return read_language(question, lang_hint, self._aliases)
+
     def _lexical_judgement(self, question: str, lang_hint: str | None) -> tuple[Reading, np.ndarray, Judgement | None]:
-        reading = read_language(question, lang_hint, self._aliases)
+        reading = self.language(question, lang_hint)
         scores = self._lexical_scores(question, reading.likely)
         quick = self._verdict(reading, scores, sure=False) if self.semantic is not None else None
         return reading, scores, quick

@@ -322,6 +322,15 @@ async def test_inline_query_lists_matching_cards(bot: Bot) -> None:
     assert r.params["cache_time"] == 300
 
 
+async def test_inline_results_are_in_the_querys_language_as_the_matcher_reads_it(bot: Bot) -> None:
+    # a Chinese name in a Spanish query: the names spelt alike in every language say nothing of the language
+    r = await bot.reply_to(bot.api.inline_query(ALICE, "quienes son 保护卫士", language_code="en"),
+                           method="answerInlineQuery")
+    kb = bot.services.live.snapshot.kb
+    first = r.params["results"][0]
+    assert first["id"] == "safeguard-defenders" and first["title"] == kb.by_id["safeguard-defenders"].title["es"]
+
+
 async def test_inline_empty_query_and_share_query(bot: Bot) -> None:
     r = await bot.reply_to(bot.api.inline_query(ALICE, ""), method="answerInlineQuery")
     assert 1 <= len(r.params["results"]) <= 50

@@ -13,7 +13,6 @@ from bot.handlers.common import NO_PREVIEW, Context
 from bot.render import render_answer
 from bot.replies import deep_link, inline_description
 from bot.services import services
-from bot.text import detect_language
 
 MAX_RESULTS = 20  # Telegram allows 50; a phone shows far fewer
 CACHE_SECONDS = 300
@@ -30,7 +29,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
     snap = svc.live.snapshot
     text = query.query.strip()
     hint = languages.canonical(query.from_user.language_code)
-    lang = detect_language(text, hint) if text else (hint or languages.DEFAULT)
+    lang = snap.matcher.language(text, hint).lang if text else (hint or languages.DEFAULT)
     if text.startswith("="):
         found = snap.kb.entry(text[1:].strip())
         entries = [found] if found else []
