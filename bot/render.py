@@ -151,11 +151,12 @@ def render_match(match: Match, kb: KnowledgeBase, *, recorded: bool = False) -> 
             return Card(head + card.html, f"{note}\n{card.text}")
         return render_answer(match.best.entry, kb, lang)
     # a question in a language the bot does not speak: say so, and which languages it does, before the rest
-    note = [t("foreign_languages", lang)] if match.foreign else []
+    notes = [t("foreign_languages", lang)] if match.foreign else []
     if match.status == "uncertain":
         titles = [c.entry.text("title", lang) for c in match.alternatives]
-        h = [f"<i>{_e(n)}</i>" for n in note] + [_e(t("uncertain", lang))] + [f"• {_e(title)}" for title in titles]
-        p = [*note, t("uncertain", lang)] + [f"  {n}. {title}" for n, title in enumerate(titles, 1)]
+        h = [f"<i>{_e(line)}</i>" for line in notes] + [_e(t("uncertain", lang))]
+        h += [f"• {_e(title)}" for title in titles]
+        p = [*notes, t("uncertain", lang)] + [f"  {n}. {title}" for n, title in enumerate(titles, 1)]
         return fit(Card("\n".join(h), "\n".join(p)))
     text = t("no_match", lang) + (" " + t("recorded", lang) if recorded else "") + " " + t("try_topics", lang)
-    return Card("\n".join([*(f"<i>{_e(n)}</i>" for n in note), _e(text)]), "\n".join([*note, text]))
+    return Card("\n".join([*(f"<i>{_e(line)}</i>" for line in notes), _e(text)]), "\n".join([*notes, text]))

@@ -58,6 +58,8 @@ BATCH = 32
 
 def embed_all(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     """The vectors of ``texts``, one row each, in order: in calls of ``BATCH`` when the embedder takes several."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
     if isinstance(embedder, BatchEmbedder) and len(texts) > 1:
         return np.concatenate([np.asarray(embedder.embed_many(texts[i : i + BATCH]), dtype=np.float32)
                                for i in range(0, len(texts), BATCH)])
@@ -148,14 +150,16 @@ class EmbeddingCache:
         out = np.zeros((len(texts), 0), dtype=np.float32)
         keys = [_key(embedder.name, text) for text in texts]
         with self._lock:
-            missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._vectors))
+            known = {k: self._vectors[k] for k in keys if k in self._vectors}
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in known))
         if missing:
-            fresh = embed_all(embedder, missing).astype(np.float16)
+            fresh = dict(zip((_key(embedder.name, t) for t in missing),
+                             embed_all(embedder, missing).astype(np.float16), strict=True))
             with self._lock:
-                self._vectors.update((_key(embedder.name, t), v) for t, v in zip(missing, fresh, strict=True))
+                self._vectors.update(fresh)
                 self._dirty = True
-        with self._lock:
-            rows = [self._vectors[k] for k in keys]
+            known.update(fresh)
+        rows = [known[k] for k in keys]  # from this call's own copies: a ``retain`` meanwhile cannot take them
         if rows:
             out = np.vstack(rows).astype(np.float32)
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)  # float16 rounding

@@ -74,6 +74,21 @@ def test_a_model_that_takes_batches_embeds_the_missing_texts_in_calls_of_batch_s
     assert np.allclose(vectors, one_by_one)
 
 
+def test_vectors_survive_a_prune_while_the_model_runs(tmp_path: Path) -> None:
+    """A reload may ``retain`` (prune) the cache while another matcher is being built from it."""
+    cache = EmbeddingCache(tmp_path / "v.npz")
+
+    class PruningEmbedder(WordEmbedder):
+        def embed(self, text: str) -> np.ndarray:
+            cache.retain(self.name, [])  # everything known so far is dropped meanwhile
+            return super().embed(text)
+
+    model = PruningEmbedder()
+    cache.vectors(WordEmbedder(), ["known"])
+    vectors = cache.vectors(model, ["known", "new"])
+    assert vectors.shape[0] == 2 and np.allclose(vectors[0], WordEmbedder().embed("known"), atol=1e-3)
+
+
 def test_a_long_text_and_its_windows_go_to_the_model_in_one_call(small_kb: KnowledgeBase) -> None:
     model = BatchingWordEmbedder()
     matcher = Matcher(small_kb, embedder=model)
