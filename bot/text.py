@@ -10,6 +10,7 @@ vocabulary) so both scripts compare equal.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 
 import opencc
 import regex
+import zhon.pinyin
 
 from bot import languages
 
@@ -144,6 +146,14 @@ class Aliases:
         赵立坚), and how many of those taken out were in Chinese characters: such names say little of the language
         a text is in, and a detector reads "quem é a Safeguard Defenders?" as English, or "quienes son 保护卫士" as
         Chinese. Forms that differ by language (España, Países Bajos) stay: they are evidence."""
+        return self._without(text, every=False)
+
+    def without_names(self, text: str) -> str:
+        """``text`` (cleaned, not folded) without any of the names (people named in pinyin, such as Wang Jingyu,
+        are not evidence that a text is written in pinyin)."""
+        return self._without(text, every=True)[0]
+
+    def _without(self, text: str, every: bool) -> tuple[str, int]:
         if self._every is None:
             return text, 0
         # each character as ``fold`` leaves it (case, accents, punctuation, script), remembering where it came from
@@ -157,7 +167,7 @@ class Aliases:
                 origin.append(i)
         pieces, last, han = [], 0, 0
         for m in self._every.finditer("".join(chars)):
-            if m.group() not in self._neutral:
+            if not every and m.group() not in self._neutral:
                 continue
             pieces += [text[last : origin[m.start()]], " "]
             last = origin[m.end() - 1] + 1
@@ -331,6 +341,28 @@ def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
     return lang, confidence, likely
 
 
+#: Chinese written in pinyin has at least this many words to be read as such: shorter, a few words of the bot's own
+#: languages are valid pinyin too ("ma e legale?", "la casa de mi")
+PINYIN_MIN_WORDS = 4
+_PINYIN_WORD = re.compile(zhon.pinyin.word, re.IGNORECASE)  # syllables with tone marks, tone numbers or neither
+_PINYIN_SOUND = regex.compile(r"zh|[xq][iu]|[aeiou]ng\b|uo|iao", regex.IGNORECASE)  # spelt so in pinyin, seldom else
+_WORD = regex.compile(r"\p{L}+")
+
+
+@lru_cache(maxsize=65_536)
+def _is_pinyin_word(word: str) -> bool:
+    return _PINYIN_WORD.fullmatch(word) is not None
+
+
+def is_pinyin(text: str) -> bool:
+    """Whether Latin-script ``text`` is Chinese written in pinyin ("helan you zhongguo jingchazhan ma"): at least
+    ``PINYIN_MIN_WORDS`` words, every one made of pinyin syllables (zhon's pattern), and a sound pinyin spells in a
+    way the bot's other languages seldom do (zh, xi, qu, a final -ng, uo, iao)."""
+    words = _WORD.findall(text)
+    return (len(words) >= PINYIN_MIN_WORDS and _PINYIN_SOUND.search(text) is not None
+            and all(_is_pinyin_word(w.lower()) for w in words))
+
+
 @dataclass(frozen=True)
 class Reading:
     lang: str  # the language to answer in
@@ -381,6 +413,9 @@ def read_language(text: str, hint: str | None = None, names: Aliases | None = No
         return Reading(chinese_script(cleaned) or preferred)
     if not _LATIN_WORD.search(words):
         return Reading(preferred or languages.DEFAULT)
+    sample = words[:LANGUAGE_SAMPLE_CHARS]
+    if is_pinyin(sample) and (names is None or is_pinyin(names.without_names(sample))):
+        return Reading(languages.DEFAULT, foreign=True)  # the phrasings are in characters: as a foreign language
     lang, confidence, likely = latin_language(words[:LANGUAGE_SAMPLE_CHARS])
     if confidence < MIN_CONFIDENCE:
         chosen = preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT

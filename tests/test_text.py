@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import languages
+from bot.matching import Matcher
 from bot.text import (
     MAX_MATCH_CHARS,
     Aliases,
@@ -108,6 +109,10 @@ def test_language_codes(code: str | None, canonical: str | None) -> None:
         ("唔該晒！", None, "zh-Hant", False),
         ("伯明翰有冇中共嘅警察站？", "zh-CN", "zh-Hans", False),  # ... unless the chat or the user prefers Simplified
         ("伦敦有没有中国警察站", None, "zh-Hans", False),  # Mandarin with no script shown: Simplified
+        ("helan you zhongguo jingchazhan ma", "es", "en", True),  # Chinese in pinyin: the phrasings are in characters
+        ("Nǐ hǎo, Hélán yǒu jǐngchá zhàn ma?", None, "en", True),
+        ("ma e legale?", None, "it", False),  # valid pinyin too, but short: Italian
+        ("la casa de mi tío en madrid", None, "es", False),
     ],
 )
 def test_read_language_in_every_supported_language(text: str, hint: str | None, lang: str, foreign: bool) -> None:
@@ -221,3 +226,27 @@ def test_the_names_trie_finds_what_a_longest_first_list_finds(names: list[str], 
     for tail in ("", "(?![ab])"):
         expected = [m.span() for m in regex.finditer(listed + tail, text)]
         assert [m.span() for m in regex.finditer(name_pattern(names) + tail, text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "pinyin"),
+    [
+        ("helan you zhongguo jingchazhan ma", True),
+        ("xibanya de jingchaju guanbi le ma", True),
+        ("ni3 hao3 helan you jing3cha2zhan4 ma", True),  # tone numbers
+        ("zhongguo jingchazhan", False),  # two words: too short to tell
+        ("la casa de mi", False),  # all valid syllables, but no sound only pinyin spells so
+        ("is there a chinese police station in madrid", False),
+    ],
+)
+def test_pinyin_is_told_apart_from_the_bots_languages(text: str, pinyin: bool) -> None:
+    from bot.text import is_pinyin
+
+    assert is_pinyin(text) is pinyin
+
+
+def test_names_in_pinyin_do_not_make_a_question_pinyin(matcher: Matcher) -> None:
+    from bot.text import is_pinyin
+
+    assert is_pinyin("chi è Wang Jingyu")  # Italian, but every word is a pinyin syllable (è, with its tone)
+    assert not matcher.language("chi è Wang Jingyu").foreign  # the name is taken out first: two words remain
