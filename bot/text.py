@@ -344,23 +344,43 @@ def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
 #: Chinese written in pinyin has at least this many words to be read as such: shorter, a few words of the bot's own
 #: languages are valid pinyin too ("ma e legale?", "la casa de mi")
 PINYIN_MIN_WORDS = 4
-_PINYIN_WORD = re.compile(zhon.pinyin.word, re.IGNORECASE)  # syllables with tone marks, tone numbers or neither
 _PINYIN_SOUND = regex.compile(r"zh|[xq][iu]|[aeiou]ng\b|uo|iao", regex.IGNORECASE)  # spelt so in pinyin, seldom else
 _WORD = regex.compile(r"\p{L}+")
+_INITIALS = ("", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "zh", "ch", "sh", "r", "z", "c",
+             "s", "y", "w")
+_FINALS = ("a", "o", "e", "i", "u", "v", "ai", "ei", "ui", "ao", "ou", "iu", "ie", "ve", "ue", "er", "an", "en", "in",
+           "un", "vn", "ang", "eng", "ing", "ong", "ia", "iao", "ian", "iang", "iong", "ua", "uo", "uai", "uan", "uang")
+
+
+@cache
+def _pinyin_syllables() -> frozenset[str]:
+    """Every pinyin syllable without its tone: each initial with each final, kept when zhon's syllable pattern
+    accepts it (412)."""
+    syllable = re.compile(zhon.pinyin.syllable, re.IGNORECASE)
+    return frozenset(s for i in _INITIALS for f in _FINALS if syllable.fullmatch(s := i + f))
 
 
 @lru_cache(maxsize=65_536)
 def _is_pinyin_word(word: str) -> bool:
-    return _PINYIN_WORD.fullmatch(word) is not None
+    """Whether ``word`` (lower case, tone marks removed) splits into pinyin syllables, in one pass over it: zhon's own
+    word pattern backtracks exponentially on a long word that almost matches (2 s for 39 letters), which a hostile
+    message could send."""
+    syllables = _pinyin_syllables()
+    ends = [True] + [False] * len(word)  # ends[i]: word[:i] splits into syllables
+    for i in range(1, len(word) + 1):
+        # a syllable starting with a, e or o begins a word (inside one, pinyin writes an apostrophe: xi'an)
+        ends[i] = any(ends[i - k] and word[i - k : i] in syllables and (k == i or word[i - k] not in "aeo")
+                      for k in range(1, min(6, i) + 1))
+    return ends[-1]
 
 
 def is_pinyin(text: str) -> bool:
     """Whether Latin-script ``text`` is Chinese written in pinyin ("helan you zhongguo jingchazhan ma"): at least
-    ``PINYIN_MIN_WORDS`` words, every one made of pinyin syllables (zhon's pattern), and a sound pinyin spells in a
-    way the bot's other languages seldom do (zh, xi, qu, a final -ng, uo, iao)."""
+    ``PINYIN_MIN_WORDS`` words, every one made of pinyin syllables (with tone marks, tone numbers or neither), and a
+    sound pinyin spells in a way the bot's other languages seldom do (zh, xi, qu, a final -ng, uo, iao)."""
     words = _WORD.findall(text)
     return (len(words) >= PINYIN_MIN_WORDS and _PINYIN_SOUND.search(text) is not None
-            and all(_is_pinyin_word(w.lower()) for w in words))
+            and all(_is_pinyin_word(_MARKS.sub("", unicodedata.normalize("NFD", w.lower()))) for w in words))
 
 
 @dataclass(frozen=True)

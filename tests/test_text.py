@@ -16,6 +16,7 @@ from bot.text import (
     clean,
     detect_language,
     fold,
+    is_pinyin,
     name_pattern,
     read_language,
 )
@@ -240,13 +241,16 @@ def test_the_names_trie_finds_what_a_longest_first_list_finds(names: list[str], 
     ],
 )
 def test_pinyin_is_told_apart_from_the_bots_languages(text: str, pinyin: bool) -> None:
-    from bot.text import is_pinyin
-
     assert is_pinyin(text) is pinyin
 
 
-def test_names_in_pinyin_do_not_make_a_question_pinyin(matcher: Matcher) -> None:
-    from bot.text import is_pinyin
+def test_a_long_word_that_almost_splits_into_pinyin_is_refused_in_one_pass() -> None:
+    # zhon's word pattern backtracks exponentially on such words (2 s at 39 letters): a message could stall the bot
+    assert not is_pinyin("ma ma zhong " + "ao" * 100 + "x")
+    assert not is_pinyin("zhuang " * 3 + "zhuang" * 30 + "q")
+    assert is_pinyin("women dou shi zhonghuarenmingongheguo de gongmin")
 
+
+def test_names_in_pinyin_do_not_make_a_question_pinyin(matcher: Matcher) -> None:
     assert is_pinyin("chi è Wang Jingyu")  # Italian, but every word is a pinyin syllable (è, with its tone)
     assert not matcher.language("chi è Wang Jingyu").foreign  # the name is taken out first: two words remain
