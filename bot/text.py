@@ -5,7 +5,7 @@
 digit groups joined, and Traditional Chinese converted to Simplified with OpenCC (``tw2sp``, which also maps Taiwan
 vocabulary) so both scripts compare equal.
 ``Aliases`` rewrites the names of one place, person or organisation in any language or script to one form.
-``detect_language`` decides which language to answer in from the question itself, with a caller's hint.
+``read_language`` decides which language to answer in from the question itself, with a caller's hint.
 """
 
 from __future__ import annotations
@@ -312,10 +312,12 @@ def _detector(supported_only: bool):  # type: ignore[no-untyped-def]
 
 
 def warm_up() -> None:
-    """Load the language models now (lingua loads them on first use, which would make the first askers wait)."""
+    """Load the language models now (lingua loads them on first use, which would make the first askers wait), and
+    the pinyin syllables."""
     for supported_only in (True, False):
         _detector(supported_only).compute_language_confidence_values("is there a police station here")
     _cantonese_detector()
+    _pinyin_syllables()
 
 
 def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
@@ -360,7 +362,6 @@ def _pinyin_syllables() -> frozenset[str]:
     return frozenset(s for i in _INITIALS for f in _FINALS if syllable.fullmatch(s := i + f))
 
 
-@lru_cache(maxsize=65_536)
 def _is_pinyin_word(word: str) -> bool:
     """Whether ``word`` (lower case, tone marks removed) splits into pinyin syllables, in one pass over it: zhon's own
     word pattern backtracks exponentially on a long word that almost matches (2 s for 39 letters), which a hostile
@@ -391,11 +392,6 @@ class Reading:
     # Latin-script text in a language the bot speaks: the languages it may well be in, ``lang`` among them (the
     # matcher reads only their phrasings, and English ones); empty when not known (Chinese, foreign, no letters)
     likely: tuple[str, ...] = ()
-
-
-def detect_language(text: str, hint: str | None = None) -> str:
-    """The language to answer ``text`` in (see ``read_language``)."""
-    return read_language(text, hint).lang
 
 
 def read_language(text: str, hint: str | None = None, names: Aliases | None = None) -> Reading:
@@ -436,7 +432,7 @@ def read_language(text: str, hint: str | None = None, names: Aliases | None = No
     sample = words[:LANGUAGE_SAMPLE_CHARS]
     if is_pinyin(sample) and (names is None or is_pinyin(names.without_names(sample))):
         return Reading(languages.DEFAULT, foreign=True)  # the phrasings are in characters: as a foreign language
-    lang, confidence, likely = latin_language(words[:LANGUAGE_SAMPLE_CHARS])
+    lang, confidence, likely = latin_language(sample)
     if confidence < MIN_CONFIDENCE:
         chosen = preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT
         return Reading(chosen, likely=tuple(dict.fromkeys((*likely, chosen))) if likely else ())

@@ -14,7 +14,6 @@ from bot.text import (
     Aliases,
     chinese_script,
     clean,
-    detect_language,
     fold,
     is_pinyin,
     name_pattern,
@@ -78,8 +77,8 @@ def test_chinese_script(text: str, script: str | None) -> None:
         ("Is the 福州 station real?", None, "en"),
     ],
 )
-def test_detect_language(text: str, hint: str | None, lang: str) -> None:
-    assert detect_language(text, hint) == lang
+def test_the_answer_language(text: str, hint: str | None, lang: str) -> None:
+    assert read_language(text, hint).lang == lang
 
 
 @pytest.mark.parametrize(
