@@ -1,6 +1,7 @@
 """Text handling shared by matching and rendering: cleaning, folding for comparison, script and language.
 
-``clean`` makes any input safe to work with (Unicode NFKC, no control or invisible characters, bounded length).
+``clean`` makes any input safe to work with (Unicode NFKC, no control or invisible characters, Cyrillic and Greek
+look-alike letters inside Latin words read as the Latin letters they imitate, bounded length).
 ``fold`` turns text into the key the matcher compares: case-folded, accents removed, punctuation and emoji dropped,
 digit groups joined, and Traditional Chinese converted to Simplified with OpenCC (``tw2sp``, which also maps Taiwan
 vocabulary) so both scripts compare equal.
@@ -39,6 +40,10 @@ _MARKS = regex.compile(r"\p{M}+")
 _NOT_WORD = regex.compile(r"[^\p{L}\p{N}]+")
 _DIGIT_GROUP = regex.compile(r"(?<=\d)[,.\u00a0' ](?=\d{3}(?!\d))")
 _HAN = regex.compile(r"\p{Han}")
+#: a word mixing Latin letters with Cyrillic or Greek ones ("pоlice" with a Cyrillic о): look-alikes, typed to slip
+#: past filters or by a keyboard left in another layout
+_LOOKALIKE_SCRIPT = regex.compile(r"[\p{Cyrillic}\p{Greek}]")
+_MIXED_WORD = regex.compile(r"(?=\p{L}*?\p{Latin})(?=\p{L}*?[\p{Cyrillic}\p{Greek}])\p{L}+")
 _LETTER = regex.compile(r"\p{L}")
 
 _converters_lock = threading.Lock()
@@ -80,7 +85,32 @@ def clean(text: str, limit: int | None = None) -> str:
     text = _FORMAT.sub("", text)
     text = _INVISIBLE.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
+    if _LOOKALIKE_SCRIPT.search(text):
+        text = _MIXED_WORD.sub(lambda m: m.group().translate(_latin_lookalikes()), text)
     return text[:limit] if limit is not None else text
+
+
+@cache
+def _latin_lookalikes() -> dict[int, str]:
+    """Cyrillic and Greek letters that look like a Latin one (а, о, р, с, ο, ν ...), from Unicode's confusables
+    (``confusable_homoglyphs``), as a ``str.translate`` table: a Latin letter of the same case when Unicode lists
+    one. Unicode draws I, l and 1 as one prototype, l: a capital (Ι, І) is read as I, the letter it stands for."""
+    from confusable_homoglyphs import categories, confusables
+
+    table: dict[int, str] = {}
+    for code in [*range(0x370, 0x530), *range(0x1D00, 0x1D80)]:  # Greek and Coptic, Cyrillic and its supplement
+        char = chr(code)
+        if not char.isalpha() or categories.alias(char) not in ("CYRILLIC", "GREEK"):
+            continue
+        found = confusables.is_confusable(char, greedy=True, preferred_aliases=["latin"])
+        latin = [h["c"] for h in found[0]["homoglyphs"] if len(h["c"]) == 1 and h["c"].isascii()
+                 and h["c"].isalpha()] if found else []
+        if char.isupper():
+            latin = ["I" if c == "l" else c for c in latin]
+        same_case = [c for c in latin if c.isupper() == char.isupper()]
+        if same_case or latin:
+            table[code] = (same_case or latin)[0]
+    return table
 
 
 def fold(text: str) -> str:
@@ -312,12 +342,13 @@ def _detector(supported_only: bool):  # type: ignore[no-untyped-def]
 
 
 def warm_up() -> None:
-    """Load the language models now (lingua loads them on first use, which would make the first askers wait), and
-    the pinyin syllables."""
+    """Load the language models now (lingua loads them on first use, which would make the first askers wait), the
+    pinyin syllables and the look-alike letters."""
     for supported_only in (True, False):
         _detector(supported_only).compute_language_confidence_values("is there a police station here")
     _cantonese_detector()
     _pinyin_syllables()
+    _latin_lookalikes()
 
 
 def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:

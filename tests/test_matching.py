@@ -57,6 +57,14 @@ def test_invisible_characters_inside_words_change_nothing(small_matcher: Matcher
     assert hidden.candidates == plain.candidates and hidden.status == plain.status and hidden.lang == plain.lang
 
 
+def test_look_alike_letters_change_nothing(small_matcher: Matcher) -> None:
+    """Cyrillic letters that look Latin (о, а, с, е), typed to slip past filters or from another keyboard layout."""
+    plain = small_matcher.search("how many police stations are there in rotterdam")
+    disguised = small_matcher.search("how m\u0430ny p\u043elice st\u0430tions \u0430re there in r\u043etterd\u0430m")
+    assert disguised.candidates == plain.candidates and disguised.status == plain.status
+    assert disguised.lang == plain.lang == "en" and not disguised.foreign
+
+
 @pytest.mark.parametrize("question", ["best pizza in town", "今天天气怎么样", "hello", "", "   ", "🙂🙂", "?!"])
 def test_unrelated_questions_get_no_answer(small_matcher: Matcher, question: str) -> None:
     match = small_matcher.search(question)

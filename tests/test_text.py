@@ -37,6 +37,27 @@ def test_clean_removes_invisible_and_control_characters() -> None:
     assert clean("Rot\u00adter\u200bdam\u2060 po\u200dli\u200cce\x00station") == "Rotterdam police station"
 
 
+def test_clean_reads_cyrillic_and_greek_look_alikes_inside_latin_words_as_latin() -> None:
+    # Cyrillic о, а, с, е, р and Greek ο inside Latin words: the Latin letters they imitate
+    assert clean("Is there a Chinese p\u043elice st\u0430tion in R\u043etterdam?") == (
+        "Is there a Chinese police station in Rotterdam?")
+    assert clean("\u0421hinese \u0440olice \u0455t\u03bfre") == "Chinese police store"
+    assert clean("\u0406RELAND, \u0399reland") == "IRELAND, Ireland"  # capital I, not the l Unicode's table gives
+    # words in one script stay as written: Russian, Greek, and a Latin word beside them
+    for text in ("полиция в Роттердаме", "η αστυνομία", "Rotterdam полиция", "περίπου 100 police"):
+        assert clean(text) == text
+    # a Cyrillic letter with no Latin look-alike keeps its word as it is
+    assert clean("p\u0436lice") == "p\u0436lice"
+
+
+def test_read_language_of_a_question_typed_with_look_alike_letters() -> None:
+    from bot.text import read_language
+
+    plain = read_language("is there a chinese police station in my city")
+    disguised = read_language("is there a chinese p\u043elice st\u0430tion in my \u0441ity")
+    assert disguised.lang == plain.lang == "en" and not disguised.foreign
+
+
 def test_clean_bounds_hostile_input_length() -> None:
     assert len(fold("a" * 100_000)) <= MAX_MATCH_CHARS
     assert len(clean("警" * 100_000, 500)) == 500
