@@ -43,7 +43,8 @@ _HAN = regex.compile(r"\p{Han}")
 #: a word mixing Latin letters with Cyrillic or Greek ones ("pоlice" with a Cyrillic о): look-alikes, typed to slip
 #: past filters or by a keyboard left in another layout
 _LOOKALIKE_SCRIPT = regex.compile(r"[\p{Cyrillic}\p{Greek}]")
-_MIXED_WORD = regex.compile(r"(?=\p{L}*?\p{Latin})(?=\p{L}*?[\p{Cyrillic}\p{Greek}])\p{L}+")
+_LATIN_LETTER = regex.compile(r"\p{Latin}")
+_LETTERS = regex.compile(r"\p{L}+")
 _LETTER = regex.compile(r"\p{L}")
 
 _converters_lock = threading.Lock()
@@ -86,8 +87,16 @@ def clean(text: str, limit: int | None = None) -> str:
     text = _INVISIBLE.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
     if _LOOKALIKE_SCRIPT.search(text):
-        text = _MIXED_WORD.sub(lambda m: m.group().translate(_latin_lookalikes()), text)
+        text = _LETTERS.sub(_as_latin, text)  # word by word: linear, however long a hostile word is
     return text[:limit] if limit is not None else text
+
+
+def _as_latin(word: regex.Match[str]) -> str:
+    """A word mixing Latin letters with Cyrillic or Greek ones, with those that look Latin made Latin."""
+    text = word.group()
+    if _LATIN_LETTER.search(text) and _LOOKALIKE_SCRIPT.search(text):
+        return text.translate(_latin_lookalikes())
+    return text
 
 
 @cache
