@@ -107,7 +107,9 @@ def _latin_lookalikes() -> dict[int, str]:
     from confusable_homoglyphs import categories, confusables
 
     table: dict[int, str] = {}
-    for code in [*range(0x370, 0x530), *range(0x1D00, 0x1D80)]:  # Greek and Coptic, Cyrillic and its supplement
+    # Greek and Coptic, Cyrillic, Cyrillic Supplement, and the Greek and Cyrillic small capitals among the phonetic
+    # extensions
+    for code in [*range(0x370, 0x530), *range(0x1D00, 0x1D80)]:
         char = chr(code)
         if not char.isalpha() or categories.alias(char) not in ("CYRILLIC", "GREEK"):
             continue
