@@ -44,7 +44,7 @@ _HAN = regex.compile(r"\p{Han}")
 #: past filters or by a keyboard left in another layout
 _LOOKALIKE_SCRIPT = regex.compile(r"[\p{Cyrillic}\p{Greek}]")
 _LATIN_LETTER = regex.compile(r"\p{Latin}")
-_LETTERS = regex.compile(r"\p{L}+")
+_LETTERS = regex.compile(r"\p{L}+")  # a word: a run of letters
 _LETTER = regex.compile(r"\p{L}")
 
 _converters_lock = threading.Lock()
@@ -389,7 +389,6 @@ def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
 #: languages are valid pinyin too ("ma e legale?", "la casa de mi")
 PINYIN_MIN_WORDS = 4
 _PINYIN_SOUND = regex.compile(r"zh|[xq][iu]|[aeiou]ng\b|uo|iao", regex.IGNORECASE)  # spelt so in pinyin, seldom else
-_WORD = regex.compile(r"\p{L}+")
 _INITIALS = ("", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "zh", "ch", "sh", "r", "z", "c",
              "s", "y", "w")
 _FINALS = ("a", "o", "e", "i", "u", "v", "ai", "ei", "ui", "ao", "ou", "iu", "ie", "ve", "ue", "er", "an", "en", "in",
@@ -421,7 +420,7 @@ def is_pinyin(text: str) -> bool:
     """Whether Latin-script ``text`` is Chinese written in pinyin ("helan you zhongguo jingchazhan ma"): at least
     ``PINYIN_MIN_WORDS`` words, every one made of pinyin syllables (with tone marks, tone numbers or neither), and a
     sound pinyin spells in a way the bot's other languages seldom do (zh, xi, qu, a final -ng, uo, iao)."""
-    words = _WORD.findall(text)
+    words = _LETTERS.findall(text)
     return (len(words) >= PINYIN_MIN_WORDS and _PINYIN_SOUND.search(text) is not None
             and all(_is_pinyin_word(_MARKS.sub("", unicodedata.normalize("NFD", w.lower()))) for w in words))
 
