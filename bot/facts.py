@@ -237,6 +237,7 @@ _ITEM_MODELS: dict[str, type[_Model]] = {
     "out_of_scope": OffTopic,
     "names": NameGroup,
     "within": NameGroup,
+    "words": NameGroup,
 }
 
 OFF_TOPIC_FILE = "out-of-scope.yaml"
@@ -303,6 +304,7 @@ class KnowledgeBase:
     off_topic: tuple[OffTopic, ...] = ()  # near-miss questions to decline, never answered
     names: tuple[tuple[str, ...], ...] = ()  # each: the names of one thing in several languages and scripts
     within: tuple[tuple[str, ...], ...] = ()  # each: a country, then places in it (names from ``names``)
+    words: tuple[tuple[str, ...], ...] = ()  # each: a name, then the languages where it is also an ordinary word
     by_id: Mapping[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -370,7 +372,7 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
             topic_names[lang] = list(_items(name, data, lines, "topics", "topic_translations", problems, broken))
             continue
         key = {topics_file: "topics", off_topic_file: "out_of_scope", names_file: "names"}.get(path, path.parent.name)
-        optional = {"within"} if path == names_file else set()
+        optional = {"within", "words"} if path == names_file else set()
         if _shape(name, data, {key} | optional, {key}, problems):
             for part in (key, *optional):
                 items[part].extend(_items(name, data, lines, part, part, problems, broken))
@@ -381,6 +383,7 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
     problems.extend(_off_topic_checks(entries, translations, items["out_of_scope"]))
     problems.extend(_name_checks(items["names"]))
     problems.extend(_within_checks(items["names"], items["within"]))
+    problems.extend(_words_checks(items["names"], items["words"]))
     report = Report(tuple(problems))
     if not report.ok:
         return None, report
@@ -396,6 +399,7 @@ def load_knowledge(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase |
         off_topic=tuple(o for o, _ in items["out_of_scope"]),
         names=tuple(g.root for g, _ in items["names"]),
         within=tuple(g.root for g, _ in items["within"]),
+        words=tuple(g.root for g, _ in items["words"]),
     )
     return kb, report
 
@@ -712,6 +716,22 @@ def _within_checks(names: list[tuple[NameGroup, _Place]], within: list[tuple[Nam
                 yield Problem(place.file, place.line(index), f"{name!r} is not in 'names:': list its names there first")
             elif index and country_of.setdefault(group, row.root[0]) != row.root[0]:
                 yield Problem(place.file, place.line(index), f"{name!r} is already within {country_of[group]!r}")
+
+
+def _words_checks(names: list[tuple[NameGroup, _Place]], words: list[tuple[NameGroup, _Place]]) -> Iterator[Problem]:
+    """A ``words`` line is a name from ``names``, then the languages the bot speaks where it is an ordinary word."""
+    listed = {fold(n) for group, _ in names for n in group.root}
+    for row, place in words:
+        name, *langs = row.root
+        if fold(name) not in listed:
+            yield Problem(place.file, place.line(0), f"{name!r} is not in 'names:': list its names there first")
+        if not langs:
+            yield Problem(place.file, place.line(), f"{list(row.root)}: name a name, then the languages where it "
+                          "is an ordinary word")
+        for index, lang in enumerate(langs, 1):
+            if lang not in languages.SUPPORTED or languages.is_chinese(lang):
+                yield Problem(place.file, place.line(index), f"{lang!r} is not one of the bot's Latin-script "
+                              f"languages ({', '.join(c for c in languages.SUPPORTED if not languages.is_chinese(c))})")
 
 
 #: How a missing translation is reported: "warning" while a language is being translated, "error" once complete.

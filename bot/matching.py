@@ -175,13 +175,13 @@ class Matcher:
         for n, group in enumerate(kb.off_topic, len(kb.entries)):
             self._entry_index.setdefault(group.id, n)
             phrasings += [Phrasing(group.id, q, lang) for lang, qs in group.questions.items() for q in qs]
-        self._aliases = Aliases(kb.names, marks=self.thresholds.name_weight, within=kb.within)
+        self._aliases = Aliases(kb.names, marks=self.thresholds.name_weight, within=kb.within, words=kb.words)
         folded: list[tuple[int, str]] = []
         langs: list[str] = []
         texts: list[str] = []
         seen: set[tuple[int, str]] = set()
         for p in phrasings:
-            key = self._aliases.apply(fold(p.text))
+            key = self._aliases.apply(fold(p.text), self._aliases.ordinary_words(p.text, p.lang))
             owner = self._entry_index[p.entry_id]
             if not key or (owner, key) in seen:
                 continue
@@ -367,7 +367,9 @@ class Matcher:
         return rows
 
     def _lexical_scores(self, question: str, langs: Sequence[str]) -> np.ndarray:
-        folded = self._aliases.apply(fold(question))
+        # names that are ordinary words in the language the question most likely is in ("usa" in Spanish) stay words
+        ordinary = self._aliases.ordinary_words(question, langs[0] if langs else None)
+        folded = self._aliases.apply(fold(question), ordinary)
         out = np.zeros(len(self._owner_ids), dtype=np.float32)
         if not folded or not self.phrasings:
             return out
@@ -380,7 +382,7 @@ class Matcher:
             common = common[rows]
         lengths = self._lengths[rows] if rows is not None else self._lengths
         dice = 2 * common / (lengths + query_length)  # 2*|common| / (|q| + |p|)
-        sentences, windows = _windows(question, folded, self._aliases)
+        sentences, windows = _windows(question, folded, self._aliases, ordinary)
         if windows:
             # A forwarded text: its sentences are compared only with the phrasings the whole text contains most
             # of, so the cost stays flat however many phrasings there are.
@@ -618,17 +620,19 @@ def _sentence_windows(question: str) -> tuple[list[str], list[str], list[tuple[i
     return written, folded, windows
 
 
-def _windows(question: str, folded: str, aliases: Aliases) -> tuple[list[str], list[tuple[int, ...]]]:
-    """For a long text (a forwarded message), its sentences, folded and with their names read (``aliases``), and the
-    windows to compare (``_sentence_windows``). A rumour states its claim in a sentence or two, and comparing the
-    whole paragraph with a one-line phrasing would bury it."""
+def _windows(
+    question: str, folded: str, aliases: Aliases, ordinary: frozenset[str] = frozenset()
+) -> tuple[list[str], list[tuple[int, ...]]]:
+    """For a long text (a forwarded message), its sentences, folded and with their names read (``aliases``, but for
+    the ``ordinary`` words), and the windows to compare (``_sentence_windows``). A rumour states its claim in a
+    sentence or two, and comparing the whole paragraph with a one-line phrasing would bury it."""
     if len(folded) <= LONG_TEXT:
         return [], []
     _, sentences, windows = _sentence_windows(question)
     if not windows:
         return [], []
     # the names in every sentence at once (the aliases' pattern is the costly part); "|" is never in folded text
-    named = [s.strip() for s in aliases.apply(" | ".join(sentences)).split("|")]
+    named = [s.strip() for s in aliases.apply(" | ".join(sentences), ordinary).split("|")]
     return named, windows
 
 

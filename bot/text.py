@@ -145,10 +145,18 @@ class Aliases:
 
     ``within`` lists a country, then places (or institutions) in it (names from ``groups``): a place is then read as
     itself followed by its country, so a question naming Berlin also meets the phrasings that name Germany.
+
+    ``words`` lists names that are also ordinary words, each with the languages where they are: "usa" (uses) in
+    Spanish, "seul" (alone) in French. ``ordinary_words`` finds them in a text of such a language written other than
+    in capitals, and ``apply`` then leaves them as they are.
     """
 
     def __init__(
-        self, groups: Iterable[Sequence[str]] = (), marks: int = 0, within: Iterable[Sequence[str]] = ()
+        self,
+        groups: Iterable[Sequence[str]] = (),
+        marks: int = 0,
+        within: Iterable[Sequence[str]] = (),
+        words: Iterable[Sequence[str]] = (),
     ) -> None:
         self._to: dict[str, str] = {}
         forms_of: dict[str, list[str]] = {}  # any folded name: every folded name of its group
@@ -178,6 +186,16 @@ class Aliases:
             latin_forms = {f for f in forms if not _HAN.search(f)}
             self._neutral |= {f for f in forms if _HAN.search(f)} | (latin_forms if len(latin_forms) == 1 else set())
         self._every = _names_pattern(sorted(forms_of))
+        # language -> a pattern finding, in a text without its accents, the names that are ordinary words in it
+        self._words: dict[str, Any] = {}
+        forms_in: dict[str, set[str]] = {}
+        for name, *langs in words:
+            for lang in langs:
+                forms_in.setdefault(lang, set()).add(fold(name))
+        for lang, forms in forms_in.items():
+            alternatives = "|".join(regex.escape(f) for f in sorted(forms, key=len, reverse=True))
+            self._words[lang] = regex.compile(rf"(?<![\p{{L}}\p{{N}}])(?:{alternatives})(?![\p{{L}}\p{{N}}])",
+                                              regex.IGNORECASE)
 
     def __len__(self) -> int:
         return len(self._to)
@@ -217,11 +235,26 @@ class Aliases:
             return text, 0
         return _SPACES.sub(" ", "".join(pieces) + text[last:]), han
 
-    def apply(self, folded: str) -> str:
-        """``folded`` (the output of ``fold``) with every known name in its group's form."""
+    def ordinary_words(self, text: str, lang: str | None) -> frozenset[str]:
+        """The names in ``text`` (not folded), written in ``lang``, that it uses as ordinary words: those ``words``
+        lists for ``lang``, written other than in capitals ("la policía china usa ...", not "USA"), folded. Taken as
+        such everywhere in the text, should it also have them in capitals."""
+        pattern = self._words.get(lang) if lang else None
+        if pattern is None:
+            return frozenset()
+        plain = _MARKS.sub("", unicodedata.normalize("NFD", clean(text, MAX_MATCH_CHARS)))  # "Seúl" is "Seul"
+        return frozenset(fold(m.group()) for m in pattern.finditer(plain) if not m.group().isupper())
+
+    def apply(self, folded: str, ordinary: frozenset[str] = frozenset()) -> str:
+        """``folded`` (the output of ``fold``) with every known name in its group's form, except the ``ordinary``
+        words (``ordinary_words``)."""
         if self._pattern is None:
             return folded
-        out = self._pattern.sub(lambda m: f" {self._to[m.group()]} ", folded)
+        to = self._to
+        if ordinary:
+            out = self._pattern.sub(lambda m: m.group() if m.group() in ordinary else f" {to[m.group()]} ", folded)
+        else:
+            out = self._pattern.sub(lambda m: f" {to[m.group()]} ", folded)
         return _SPACES.sub(" ", out).strip() if out != folded else folded
 
 

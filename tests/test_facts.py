@@ -312,6 +312,22 @@ def test_name_group_mistakes(kdir: Path, content: str, expected: str) -> None:
     assert expected in only_error(kdir)
 
 
+def test_names_that_are_ordinary_words_load_and_are_checked(kdir: Path) -> None:
+    path = kdir / "names.yaml"
+    names = "names:\n  - [United States, Estados Unidos, USA]\n  - [Seoul, Seul]\n"
+    path.write_text(names + "words:\n  - [USA, es, pt]\n  - [seul, fr]\n", encoding="utf-8")
+    kb, report = load_knowledge(kdir)
+    assert kb is not None and report.problems == () and kb.words == (("USA", "es", "pt"), ("seul", "fr"))
+    path.write_text(names + "words:\n  - [Usa, es]\n  - [Usted, es]\n", encoding="utf-8")
+    assert only_error(kdir) == "knowledge/names.yaml:6: error: 'Usted' is not in 'names:': list its names there first"
+    path.write_text(names + "words:\n  - [USA, es, ru]\n", encoding="utf-8")
+    assert "names.yaml:5: error: 'ru' is not one of the bot's Latin-script languages (en, es" in only_error(kdir)
+    path.write_text(names + "words:\n  - [USA, zh-Hans]\n", encoding="utf-8")
+    assert "'zh-Hans' is not one of the bot's Latin-script languages" in only_error(kdir)
+    path.write_text(names + "words:\n  - [USA]\n", encoding="utf-8")
+    assert "name a name, then the languages where it is an ordinary word" in only_error(kdir)
+
+
 def test_places_within_a_country_load_and_are_checked(kdir: Path) -> None:
     path = kdir / "names.yaml"
     names = "names:\n  - [Germany, 德国]\n  - [Spain, 西班牙]\n  - [Berlin, 柏林]\n"

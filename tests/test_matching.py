@@ -270,6 +270,27 @@ def test_a_place_is_not_read_as_the_name_inside_it(matcher: Matcher) -> None:
     assert answer("is there a chinese police station in northern ireland") == "response-uk"
 
 
+def test_a_name_that_is_an_ordinary_word_in_the_questions_language_is_read_as_the_word(
+    kb: KnowledgeBase, matcher: Matcher
+) -> None:
+    """names.yaml's `words:`: "usa" is a verb in Spanish and Portuguese, "seul" a French adjective. Read as the United
+    States and Seoul, they brought those countries' entries into questions about neither."""
+    without = Matcher(dataclasses.replace(kb, words=()))
+    ids = [e.id for e in kb.entries]
+    for question, lang, country in (
+        ("la policía china usa estas estaciones para presionar a la gente?", "es", "response-united-states"),
+        ("a polícia chinesa usa essas esquadras para pressionar as famílias?", "pt", "response-united-states"),
+        ("il n'y a qu'un seul poste de police chinois en France ?", "fr", "response-south-korea"),
+    ):
+        assert matcher.language(question).lang == lang
+        assert country not in [c.entry.id for c in matcher.search(question).candidates]
+        assert country in [c.entry.id for c in without.search(question).candidates]
+        assert matcher.scores(question, (lang,))[ids.index(country)] < without.scores(question, (lang,))[
+            ids.index(country)]
+    for question in ("¿hay una comisaría china en USA?", "hay comisarias chinas en Seúl?"):  # the names still are
+        assert matcher.search(question).candidates[0].entry.id in ("response-united-states", "response-south-korea")
+
+
 def test_a_latin_question_meets_its_likely_languages_and_english(kb: KnowledgeBase, matcher: Matcher) -> None:
     """``Reading.likely``: the phrasings of other languages are not read, and adding a language that has no better
     phrasing changes nothing for the entry."""

@@ -220,6 +220,31 @@ def test_a_place_within_a_country_also_names_the_country() -> None:
     assert twice.apply("berlin") == "berlin germany"
 
 
+_WORDS = Aliases([["United States", "Estados Unidos", "USA"], ["Seoul", "Seúl", "Seul", "Séoul"]],
+                 words=[["USA", "es", "pt"], ["Seul", "fr"]])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("la policía china usa estas estaciones?", "es", "la policia china usa estas estaciones"),  # uses
+        ("¿Usa China estas oficinas?", "es", "usa china estas oficinas"),  # a capital letter is not capitals
+        ("comisaría china en USA", "es", "comisaria china en united states"),
+        ("a polícia usa as esquadras?", "pt", "a policia usa as esquadras"),
+        ("chinese police station usa", "en", "chinese police station united states"),  # a word in other languages
+        ("la polizia cinese negli usa", "it", "la polizia cinese negli united states"),  # not listed for Italian
+        ("la policía china usa estas estaciones?", None, "la policia china united states estas estaciones"),
+        ("un seul poste à Séoul ?", "fr", "un seul poste a seoul"),  # alone; Séoul is Seoul
+        ("hay una comisaría en Seúl?", "es", "hay una comisaria en seoul"),
+        ("UN SEUL POSTE À SÉOUL", "fr", "un seoul poste a seoul"),  # in capitals it is the name
+    ],
+)
+def test_a_name_that_is_an_ordinary_word_in_the_texts_language_stays_a_word(
+    text: str, lang: str | None, expected: str
+) -> None:
+    assert _WORDS.apply(fold(text), _WORDS.ordinary_words(text, lang)) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
