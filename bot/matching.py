@@ -94,7 +94,7 @@ class Thresholds:
 #: Chosen with ``python -m bot eval --tune`` on the development sets (see the README): one set for the n-grams alone,
 #: one for n-grams with the embedding model.
 LEXICAL_THRESHOLDS = Thresholds(answer=1.41, margin=0.75, auto_reply=1.3, name_weight=1)
-SEMANTIC_THRESHOLDS = Thresholds(answer=1.64, margin=1.0, auto_reply=2.1, shortcut=2.3, shortcut_margin=2.0)
+SEMANTIC_THRESHOLDS = Thresholds(answer=1.68, margin=1.25, auto_reply=2.15, shortcut=2.3, shortcut_margin=2.0)
 
 
 @dataclass(frozen=True)
