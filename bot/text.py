@@ -242,7 +242,8 @@ class Aliases:
         pattern = self._words.get(lang) if lang else None
         if pattern is None:
             return frozenset()
-        plain = _MARKS.sub("", unicodedata.normalize("NFD", clean(text, MAX_MATCH_CHARS)))  # "Seúl" is "Seul"
+        # the text as ``fold`` reads it, but for the case: "Seúl" is "Seul", "Pays-Bas" is "Pays Bas"
+        plain = _NOT_WORD.sub(" ", _MARKS.sub("", unicodedata.normalize("NFD", clean(text, MAX_MATCH_CHARS))))
         return frozenset(fold(m.group()) for m in pattern.finditer(plain) if not m.group().isupper())
 
     def apply(self, folded: str, ordinary: frozenset[str] = frozenset()) -> str:

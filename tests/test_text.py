@@ -245,6 +245,14 @@ def test_a_name_that_is_an_ordinary_word_in_the_texts_language_stays_a_word(
     assert _WORDS.apply(fold(text), _WORDS.ordinary_words(text, lang)) == expected
 
 
+def test_ordinary_words_are_found_as_fold_reads_the_text() -> None:
+    """Punctuation inside a name and accents are read as ``fold`` reads them; only the case counts besides."""
+    aliases = Aliases([["Netherlands", "Pays-Bas"]], words=[["Pays-Bas", "fr"]])
+    assert aliases.ordinary_words("les pays-bas ?", "fr") == {"pays bas"}
+    assert aliases.ordinary_words("les pays–bäs ?", "fr") == {"pays bas"}
+    assert aliases.ordinary_words("les PAYS-BAS ?", "fr") == frozenset()
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
