@@ -193,8 +193,7 @@ class Aliases:
             for lang in langs:
                 forms_in.setdefault(lang, set()).add(fold(name))
         for lang, forms in forms_in.items():
-            alternatives = "|".join(regex.escape(f) for f in sorted(forms, key=len, reverse=True))
-            self._words[lang] = regex.compile(rf"(?<![\p{{L}}\p{{N}}])(?:{alternatives})(?![\p{{L}}\p{{N}}])",
+            self._words[lang] = regex.compile(r"(?<![\p{L}\p{N}])" + name_pattern(forms) + r"(?![\p{L}\p{N}])",
                                               regex.IGNORECASE)
 
     def __len__(self) -> int:
