@@ -425,7 +425,8 @@ def _eval(args: argparse.Namespace) -> int:
         shortcut = ("" if matcher.semantic is None else
                     f"; n-grams alone answer at {thresholds.shortcut} with margin weight {thresholds.shortcut_margin}"
                     if thresholds.shortcut is not None else "; the model is always asked")
-        print(f"best thresholds: answer >= {thresholds.answer} with margin weight {thresholds.margin}{shortcut} "
+        print(f"best thresholds: answer >= {thresholds.answer} with margin weight {thresholds.margin}, leading the "
+              f"declined questions by {thresholds.decline_lead}{shortcut} "
               f"-> correct {tally.accuracy:.1%}, wrong {tally.wrong_rate:.1%}, out-of-scope answered "
               f"{tally.oos_rate:.1%} on {len(questions)} questions")
         return 0

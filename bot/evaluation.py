@@ -8,6 +8,7 @@ in-scope questions correctly while keeping wrong answers and answered out-of-sco
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,9 @@ import yaml
 from bot.matching import Judgement, Matcher, Thresholds, answers
 
 NONE = "none"
+
+#: The leads over the best group of declined questions that ``tune`` weighs (``Thresholds.decline_lead``).
+DECLINE_LEADS = tuple(round(x, 1) for x in np.arange(0.0, 1.01, 0.1))
 
 
 @dataclass(frozen=True)
@@ -152,11 +156,12 @@ def tune(
     """The thresholds that answer the most in-scope questions correctly within the given error rates.
 
     Each question is scored once, with the n-grams alone and (with an embedding model) with the model too. The search
-    then runs over a grid of answer thresholds and margin weights, and with a model over where the shortcut lies
-    (the n-gram score at which the model is not asked), since an answer the shortcut gives wrongly costs as much as
-    any other. Among equally good settings it takes the one that leaves the most questions to the shortcut (the
-    fastest), then the one whose answer threshold has the widest range that changes no outcome, and the middle of
-    that range: the threshold then sits as far as it can from the nearest question on either side.
+    then runs over a grid of answer thresholds, margin weights and leads over the declined questions, and with a
+    model over where the shortcut lies (the n-gram score at which the model is not asked), since an answer the
+    shortcut gives wrongly costs as much as any other. Among equally good settings it takes the smallest lead over
+    the declined questions (none, unless one buys something), then the one that leaves the most questions to the
+    shortcut (the fastest), then the one whose answer threshold has the widest range that changes no outcome, and the
+    middle of that range: the threshold then sits as far as it can from the nearest question on either side.
     """
     base = matcher.thresholds
     pairs = [matcher.judge_both(q.text) for q in questions]
@@ -169,14 +174,15 @@ def tune(
         shortcuts += [round(float(x), 2) for x in np.arange(1.0, highest + 0.01, 0.1)]
     grid = np.round(np.arange(0.40, base.top(matcher.semantic is not None) + 0.2, 0.01), 2)
     n_in, n_out = int((~out_of_scope).sum()), int(out_of_scope.sum())
-    best: tuple[tuple[int, int, int, int], Thresholds, Tally] | None = None
-    for shortcut in shortcuts:
+    best: tuple[tuple[int, int, float, int, int], Thresholds, Tally] | None = None
+    for decline_lead, shortcut in itertools.product(DECLINE_LEADS, shortcuts):
         sure = np.zeros(len(questions), dtype=bool)
         if quick is not None and shortcut is not None:
-            sure = quick.answered(shortcut, base.shortcut_margin, base)
+            sure = quick.answered(shortcut, replace(base, margin=base.shortcut_margin, decline_lead=decline_lead))
         right = np.where(sure, quick.right, full.right) if quick is not None else full.right
         for margin in np.arange(0.0, 3.01, 0.25):
-            answered = full.answered(grid[:, None], float(margin), base) | sure  # one row per answer threshold
+            weighed = replace(base, margin=round(float(margin), 2), decline_lead=decline_lead)
+            answered = full.answered(grid[:, None], weighed) | sure  # one row per answer threshold
             correct = (answered & ~out_of_scope & right).sum(axis=1)
             wrong = (answered & ~out_of_scope & ~right).sum(axis=1)
             oos = (answered & out_of_scope).sum(axis=1)
@@ -188,10 +194,10 @@ def tune(
                 if row > 0 and same[row - 1]:
                     continue  # inside a range already weighed
                 width = len(grid) - row if same[row:].all() else int(np.argmin(same[row:]))
-                key = (int(correct[row]), -int(wrong[row] + oos[row]), int(sure.sum()), width)
+                key = (int(correct[row]), -int(wrong[row] + oos[row]), -decline_lead, int(sure.sum()), width)
                 if best is None or key > best[0]:
                     middle = row + (width - 1) // 2
-                    candidate = replace(base, answer=float(grid[middle]), margin=round(float(margin), 2),
+                    candidate = replace(weighed, answer=float(grid[middle]),
                                         shortcut=shortcut if quick is not None else base.shortcut)
                     tally = Tally(in_scope=n_in, correct=int(correct[row]), wrong=int(wrong[row]),
                                   abstained=n_in - int(correct[row] + wrong[row]), out_of_scope=n_out,
@@ -210,11 +216,13 @@ class _Verdicts:
         self.best = np.array([j.best for j in judgements], dtype=np.float64)
         self.second = np.array([j.second for j in judgements], dtype=np.float64)
         self.declined = np.array([j.declined for j in judgements], dtype=bool)
+        self.declined_best = np.array([j.declined_best for j in judgements], dtype=np.float64)
         self.right = np.array([q.accepts(j.top) for q, j in zip(questions, judgements, strict=True)], dtype=bool)
 
-    def answered(self, answer: float | np.ndarray, margin: float, base: Thresholds) -> np.ndarray:
-        """Which questions the matcher would answer with these thresholds (broadcast over an array of them)."""
-        return ~self.declined & answers(self.best, self.second, replace(base, margin=margin), answer)
+    def answered(self, answer: float | np.ndarray, thresholds: Thresholds) -> np.ndarray:
+        """Which questions the matcher would answer with these thresholds (``answer`` replacing theirs, broadcast
+        over an array of bars)."""
+        return ~self.declined & answers(self.best, self.second, self.declined_best, thresholds, answer)
 
 
 def format_report(result: Result, show_misses: bool = True) -> str:

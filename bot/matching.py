@@ -11,11 +11,12 @@ that the question belongs to each entry: one over character n-grams, and with an
 one over its vectors, beside the model's similarity to the entry's closest phrasing above a floor. The knowledge
 base's declined questions (``out-of-scope.yaml``) are scored like entries, and a question closest to them gets no
 answer. The matcher answers only when the best entry's score, raised by its lead over the runner-up, clears a
-threshold; otherwise it offers "did you mean" alternatives or nothing. A question the n-grams and their classifier
-answer clearly skips the model. A long text (a forwarded message) is also compared sentence by sentence with the
-200 phrasings the whole text shares most with, by the same Dice similarity over those phrasings' rows; the model,
-which reads a text's first 150 characters, also reads the two sentence windows the n-grams rate highest. The
-thresholds were chosen on the development question set (``python -m bot eval --tune``, see ``bot.evaluation``).
+threshold, and the entry also leads the closest group of declined questions by a margin; otherwise it offers "did
+you mean" alternatives or nothing. A question the n-grams and their classifier answer clearly skips the model. A
+long text (a forwarded message) is also compared sentence by sentence with the 200 phrasings the whole text shares
+most with, by the same Dice similarity over those phrasings' rows; the model, which reads a text's first 150
+characters, also reads the two sentence windows the n-grams rate highest. The thresholds were chosen on the
+development question set (``python -m bot eval --tune``, see ``bot.evaluation``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class Thresholds:
     answer: float = 0.71  # answer outright when the best score plus ``margin`` times its lead reaches this
     margin: float = 0.75  # how much the lead over the second-best entry counts towards confidence
     min_lead: float = 0.03  # never answer when the runner-up is this close, however high both score
+    # never answer when a group of declined questions is this close: they name the entries' people and places but ask
+    # what no entry answers, so a question near them is more likely one of theirs than the runner-up entry would be
+    decline_lead: float = 0.0
     suggest: float = 0.36  # entries scoring this much are offered as "did you mean"
     auto_reply: float = 0.85  # unrequested answers in groups (opt-in) need far more than answers to a question
     weight_levels: int = 4  # n-grams count 1..this many times, by how few entries use them (0: all count once)
@@ -93,8 +97,9 @@ class Thresholds:
 
 #: Chosen with ``python -m bot eval --tune`` on the development sets (see the README): one set for the n-grams alone,
 #: one for n-grams with the embedding model.
-LEXICAL_THRESHOLDS = Thresholds(answer=1.41, margin=0.75, auto_reply=1.3, name_weight=1)
-SEMANTIC_THRESHOLDS = Thresholds(answer=1.68, margin=1.25, auto_reply=2.15, shortcut=2.3, shortcut_margin=2.0)
+LEXICAL_THRESHOLDS = Thresholds(answer=0.96, margin=3.0, decline_lead=0.6, auto_reply=1.3, name_weight=1)
+SEMANTIC_THRESHOLDS = Thresholds(answer=1.51, margin=2.75, decline_lead=0.5, auto_reply=2.15, shortcut=2.3,
+                                 shortcut_margin=2.0)
 
 
 @dataclass(frozen=True)
@@ -442,7 +447,7 @@ class Matcher:
         """Whether the n-grams' verdict is clear enough to answer without asking the embedding model."""
         t = thresholds
         return t.shortcut is not None and not quick.declined and answers(
-            quick.best, quick.second, replace(t, answer=t.shortcut, margin=t.shortcut_margin)
+            quick.best, quick.second, quick.declined_best, replace(t, answer=t.shortcut, margin=t.shortcut_margin)
         )
 
     def language(self, question: str, lang_hint: str | None = None) -> Reading:
@@ -468,9 +473,10 @@ class Matcher:
         best = float(scores[order[0]]) if len(order) else 0.0
         second = float(scores[order[1]]) if len(order) > 1 else 0.0
         top = self._owner_ids[order[0]] if len(order) else ""
-        declined = bool(len(order)) and order[0] >= len(self.kb.entries)
-        return Judgement(reading.lang, reading.foreign, top, declined, best, second, scores[: len(self.kb.entries)],
-                         sure)
+        n = len(self.kb.entries)
+        declined = bool(len(order)) and order[0] >= n
+        declined_best = float(scores[n:].max()) if len(scores) > n else 0.0
+        return Judgement(reading.lang, reading.foreign, top, declined, best, second, scores[:n], declined_best, sure)
 
     def search(self, question: str, lang_hint: str | None = None, limit: int = 3, shortcut: bool = True) -> Match:
         """The best entry for ``question`` if the matcher is confident, else up to ``limit`` close alternatives."""
@@ -488,7 +494,7 @@ class Matcher:
             Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4))
             for i in order if j.entry_scores[i] >= t.suggest
         )
-        if j.sure or answers(j.best, j.second, t):
+        if j.sure or answers(j.best, j.second, j.declined_best, t):
             status: Literal["answer", "uncertain", "none"] = "answer"
         elif close:
             status = "uncertain"
@@ -530,16 +536,18 @@ class Judgement:
     best: float
     second: float
     entry_scores: np.ndarray
+    declined_best: float  # the best score of a group of declined questions (0.0 when the knowledge base has none)
     sure: bool = False  # settled by the n-grams alone, without the embedding model (scores are n-gram scores)
 
 
-def answers(best: Any, second: Any, thresholds: Thresholds, answer: Any = None) -> Any:
-    """Whether a best score and its runner-up's are clear enough to answer outright (against ``thresholds.answer``,
-    or ``answer`` when given). Scores may be numpy arrays, and ``answer`` an array of bars broadcasting with them:
-    tuning weighs every question against every bar at once, by the same rule."""
+def answers(best: Any, second: Any, declined: Any, thresholds: Thresholds, answer: Any = None) -> Any:
+    """Whether a best score, its runner-up's and the best declined group's are clear enough to answer outright
+    (against ``thresholds.answer``, or ``answer`` when given). Scores may be numpy arrays, and ``answer`` an array of
+    bars broadcasting with them: tuning weighs every question against every bar at once, by the same rule."""
     t = thresholds
     bar = t.answer if answer is None else answer
-    return (best >= t.suggest) & (best - second >= t.min_lead) & (confidence(best, second, t) >= bar)
+    return ((best >= t.suggest) & (best - second >= t.min_lead) & (best - declined >= t.decline_lead)
+            & (confidence(best, second, t) >= bar))
 
 
 _UNKNOWN_WEIGHT = 2  # what an n-gram no phrasing has adds to a question's size

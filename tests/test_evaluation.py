@@ -6,6 +6,9 @@ import copy
 import dataclasses
 from pathlib import Path
 
+import pytest
+
+from bot import evaluation
 from bot.evaluation import NONE, Question, Tally, evaluate, format_report, load_questions, tune
 from bot.facts import KnowledgeBase, OffTopic
 from bot.live import build_matcher
@@ -22,8 +25,8 @@ def counts(t: Tally) -> tuple[int, int, int, int, int]:
 def retuned(matcher: Matcher, questions: list[Question], max_wrong: float, max_oos: float) -> tuple[Matcher, Tally]:
     thresholds, tally = tune(matcher, questions, max_wrong, max_oos)
     again = dataclasses.replace(matcher.thresholds, answer=thresholds.answer, margin=thresholds.margin,
-                                shortcut=thresholds.shortcut)
-    assert again == thresholds  # tuning moves only these three
+                                decline_lead=thresholds.decline_lead, shortcut=thresholds.shortcut)
+    assert again == thresholds  # tuning moves only these four
     tuned = copy.copy(matcher)  # the same index, other thresholds
     tuned.thresholds = thresholds
     return tuned, tally
@@ -73,3 +76,24 @@ def test_a_miss_swallowed_by_a_declined_group_names_the_group(small_kb: Knowledg
     assert [o.declined_as for o in result.outcomes] == ["consular", None]
     report = format_report(result)
     assert "expected count-of-stations, declined as consular\n" in report + "\n"
+
+
+def test_tuning_leads_the_declined_questions_when_that_buys_an_answer(
+    small_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An out-of-scope question can score higher, and lead the other entries by more, than a right one: then no
+    answer bar and margin weight answer the right one alone, but a lead over the declined questions it resembles
+    does. Tuning finds that lead, and weighs none when nothing needs it."""
+    staff = OffTopic(id="staff", about="Staff.",
+                     questions={"en": ("how many officers work at each chinese police station abroad",)})
+    matcher = Matcher(dataclasses.replace(small_kb, off_topic=(staff,)))
+    questions = [Question("how many police are there abroad", NONE, "en"),  # officers, not stations
+                 Question("consulates?", "claim-in-embassies", "en")]
+    tuned, predicted = retuned(matcher, questions, max_wrong=0.0, max_oos=0.0)
+    assert (predicted.correct, predicted.oos_answered) == (1, 0) and tuned.thresholds.decline_lead > 0
+    assert counts(evaluate(tuned, questions).total) == counts(predicted)
+    _, alone = retuned(matcher, questions[1:], max_wrong=0.0, max_oos=0.0)
+    assert alone.correct == 1 and tune(matcher, questions[1:], 0.0, 0.0)[0].decline_lead == 0.0
+    monkeypatch.setattr(evaluation, "DECLINE_LEADS", (0.0,))
+    _, without = retuned(matcher, questions, max_wrong=0.0, max_oos=0.0)
+    assert (without.correct, without.oos_answered) == (0, 0)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import matching
-from bot.facts import KnowledgeBase
+from bot.facts import KnowledgeBase, OffTopic
 from bot.matching import Matcher, Phrasing, Thresholds, features
 from bot.text import fold, to_traditional
 
@@ -90,6 +90,26 @@ def test_weak_resemblance_is_offered_not_answered(small_kb: KnowledgeBase) -> No
     match = matcher.search("how many police stations are there in other countries")
     assert match.status == "uncertain"
     assert match.alternatives[0].entry.id == "count-of-stations"
+
+
+def test_a_declined_group_close_behind_keeps_the_entry_out(small_kb: KnowledgeBase) -> None:
+    """Declined questions name the entries' subjects but ask what no entry answers: a question that comes within
+    ``decline_lead`` of one of them is offered, not answered, however clear its lead over the other entries."""
+    staff = OffTopic(id="staff", about="Staff.",
+                     questions={"en": ("how many officers work at each chinese police station abroad",)})
+    kb = dataclasses.replace(small_kb, off_topic=(staff,))
+    near, far = "how many police are there abroad", "did the ministry deny"
+    j = Matcher(kb).judge(near)
+    assert j.top == "count-of-stations" and not j.declined and 0 < j.declined_best < j.best
+    gap = j.best - j.declined_best
+    outcomes = []
+    for lead in (gap - 0.01, gap + 0.01):
+        matcher = Matcher(kb, thresholds=Thresholds(answer=0.4, margin=0.0, decline_lead=lead))
+        outcomes.append((matcher.search(near), matcher.search(far)))
+    (near_before, far_before), (near_after, far_after) = outcomes
+    assert near_before.status == "answer" and near_before.candidates[0].entry.id == "count-of-stations"
+    assert near_after.status == "uncertain" and near_after.candidates[0].entry.id == "count-of-stations"
+    assert far_before.status == far_after.status == "answer"  # far from the declined question: the lead is met
 
 
 def test_phrasings_added_by_moderators_take_effect(small_kb: KnowledgeBase, small_matcher: Matcher) -> None:
