@@ -112,13 +112,14 @@ async def test_edit_validate_reload_and_see_the_new_answer(bot: Bot, tmp_path: P
 
 
 async def test_attach_unanswered_questions_live_notify_and_export(bot: Bot, tmp_path: Path) -> None:
-    question = "do the overseas police stations keep a list of chinese students"
+    question = "do the overseas police stations recruit chinese students as informants"
     first = await bot.reply_to(bot.api.private_message(ALICE, question))
     notify = next(d for d in buttons(first) if d.startswith("n:"))
     ack = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, first.result["message_id"], notify),
                              method="answerCallbackQuery")
     assert "send you the answer once" in ack.params["text"]
-    await bot.reply_to(bot.api.private_message(BOB, "Do overseas police stations keep lists of Chinese students?"))
+    variant = "Do overseas police stations recruit Chinese students as informants?"
+    await bot.reply_to(bot.api.private_message(BOB, variant))
 
     listing = await bot.reply_to(bot.api.private_message(MOD, "/unanswered"))
     assert "×2" in listing.text and question in listing.text
