@@ -345,13 +345,23 @@ class Matcher:
         return out
 
     def _semantic_part(self, question: str) -> np.ndarray:
+        return self._semantic_parts([question])[0]
+
+    def _semantic_parts(self, questions: Sequence[str]) -> list[np.ndarray]:
+        """What the model adds to every owner's score, for each question: one call to the model for them all (and
+        for the windows of the long ones), which reads several texts about twice as fast as one at a time."""
         assert self.semantic is not None
         t = self.thresholds
-        readings = self.semantic.read_many([question, *self._model_windows(question)])  # one call to the model
-        similarity = np.max([r.similarity for r in readings], axis=0)
-        probability = np.max([r.probability for r in readings], axis=0)
-        return (t.semantic_weight * np.clip(similarity - t.semantic_floor, 0, None)
-                + t.vector_classifier_weight * probability)
+        texts = [[question, *self._model_windows(question)] for question in questions]
+        readings = iter(self.semantic.read_many([text for group in texts for text in group]))
+        parts = []
+        for group in texts:
+            mine = [next(readings) for _ in group]
+            similarity = np.max([r.similarity for r in mine], axis=0)
+            probability = np.max([r.probability for r in mine], axis=0)
+            parts.append(t.semantic_weight * np.clip(similarity - t.semantic_floor, 0, None)
+                         + t.vector_classifier_weight * probability)
+        return parts
 
     def _model_windows(self, question: str) -> list[str]:
         """For a text longer than the model reads (``EMBED_MAX_CHARS``: a forwarded message, whose first lines are
@@ -432,7 +442,27 @@ class Matcher:
         return Draft(question, reading, scores, None)
 
     def _settle(self, draft: Draft) -> Judgement:
-        return draft.judgement or self._with_model(draft.question, draft.reading, draft.scores)
+        return self._settle_many([draft])[0]
+
+    def _settle_many(self, drafts: Sequence[Draft]) -> list[Judgement]:
+        """Each draft's verdict, the model reading every unsettled one in a single call."""
+        pending = [d for d in drafts if d.judgement is None]
+        parts: list[np.ndarray | None] = [None] * len(pending)
+        if pending:
+            try:
+                parts = list(self._semantic_parts([d.question for d in pending]))
+            except Exception:  # the model failed: n-gram scores fall short of its bar, so these abstain
+                log.exception("the embedding model failed on %d question(s); answering from the n-grams alone",
+                              len(pending))
+        added = iter(parts)
+        out = []
+        for d in drafts:
+            if d.judgement is not None:
+                out.append(d.judgement)
+                continue
+            part = next(added)
+            out.append(self._verdict(d.reading, d.scores if part is None else d.scores + part, sure=False))
+        return out
 
     def judge_both(self, question: str, lang_hint: str | None = None) -> tuple[Judgement | None, Judgement]:
         """The n-grams' own verdict (None without an embedding model) and the verdict with the model: what tuning
@@ -462,11 +492,7 @@ class Matcher:
         return reading, scores, quick
 
     def _with_model(self, question: str, reading: Reading, scores: np.ndarray) -> Judgement:
-        try:
-            scores = scores + self._semantic_part(question)
-        except Exception:  # the model failed on this question: n-gram scores fall short of its bar, so abstain
-            log.exception("the embedding model failed on a question; answering from the n-grams alone")
-        return self._verdict(reading, scores, sure=False)
+        return self._settle_many([Draft(question, reading, scores, None)])[0]
 
     def _verdict(self, reading: Reading, scores: np.ndarray, sure: bool) -> Judgement:
         order = np.argsort(-scores, kind="stable")[:2]
@@ -484,9 +510,15 @@ class Matcher:
 
     def conclude(self, draft: Draft, limit: int = 3) -> Match:
         """The match for a drafted question, asking the embedding model first when the draft is not settled."""
-        j = self._settle(draft)
+        return self.conclude_many([draft], limit)[0]
+
+    def conclude_many(self, drafts: Sequence[Draft], limit: int = 3) -> list[Match]:
+        """``conclude`` for several drafts, the embedding model reading all the unsettled ones in one call: the
+        bot gathers the questions that arrive while the model is busy (``bot.model_queue``)."""
+        return [self._match(d.question, j, limit) for d, j in zip(drafts, self._settle_many(drafts), strict=True)]
+
+    def _match(self, question: str, j: Judgement, limit: int) -> Match:
         t = self.thresholds
-        question = draft.question
         if j.declined:
             return Match(question, j.lang, "none", (), j.foreign, off_topic=j.top)
         order = np.argsort(-j.entry_scores, kind="stable")[:limit]

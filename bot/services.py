@@ -1,4 +1,4 @@
-"""What every handler shares: settings, the live knowledge, the store and the flood budget.
+"""What every handler shares: settings, the live knowledge, the store, the flood budget and the model's queue.
 
 ``app.py`` builds one ``Services`` at start-up and keeps it in ``application.bot_data``; handlers reach it with
 ``services(context)``.
@@ -14,6 +14,7 @@ from typing import Any
 from bot.budget import Budget
 from bot.config import Settings
 from bot.live import LiveKnowledge
+from bot.model_queue import ModelQueue
 from bot.store import Store
 
 KEY = "services"
@@ -32,6 +33,7 @@ class Services:
     examples: tuple[str, ...] = EXAMPLES
     last_update: float = field(default_factory=time.time)  # when an update last arrived (for health checks)
     last_auto_reply: dict[int, float] = field(default_factory=dict)  # group id -> monotonic time
+    model_queue: ModelQueue = field(default_factory=ModelQueue)  # questions waiting for the embedding model
     # which question each recent answer card answered, so a "not helpful" vote can show moderators the question;
     # in memory only, the newest few thousand
     _asked: OrderedDict[tuple[int, int], tuple[str, str]] = field(default_factory=OrderedDict)

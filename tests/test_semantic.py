@@ -304,3 +304,53 @@ def test_retain_drops_the_vectors_of_deleted_phrasings_for_good(tmp_path: Path) 
     assert again.retain(model.name, ["kept", "also kept", "never embedded"]) == 1
     assert again.save() and len(EmbeddingCache(path)) == 2  # not merged back from the file it replaces
     assert again.retain(model.name, ["kept", "also kept"]) == 0
+
+
+class BatchWordEmbedder(WordEmbedder):
+    """``WordEmbedder`` that also reads several texts in one call, and records each call's texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    def embed_many(self, texts: Sequence[str]) -> np.ndarray:
+        self.batches.append(list(texts))
+        return np.stack([self.embed(text) for text in texts])
+
+
+def test_drafts_concluded_together_share_one_model_call_and_match_as_alone(small_kb: KnowledgeBase) -> None:
+    """The bot gathers the questions that wait for the model; each must get the match it would get alone."""
+    model = BatchWordEmbedder()
+    matcher = Matcher(small_kb, embedder=model, thresholds=SMALL_SHORTCUT)
+    forwarded = ("Forwarded from a family group. Good morning everyone, hope you are well. "
+                 "My cousin says the ministry denied the stations and called them volunteers. "
+                 "Is that what they said? Please tell me, the weather is bad here.")
+    questions = ["how many police stations are there abroad", "what about those places", forwarded,
+                 "是不是在领事馆里面", "did beijing say anything"]
+    drafts = [matcher.draft(q) for q in questions]
+    assert drafts[0].settled and sum(not d.settled for d in drafts) >= 3
+    model.batches.clear()
+    together = matcher.conclude_many(drafts)
+    assert len(model.batches) == 1  # every unsettled question, and the forward's windows, in one call
+    read = model.batches[0]
+    unsettled = {q for q, d in zip(questions, drafts, strict=True) if not d.settled}
+    assert questions[0] not in read and unsettled <= set(read)
+    assert len(read) > sum(not d.settled for d in drafts)  # the long forward's windows came along
+    assert together == [matcher.search(q) for q in questions]
+
+
+def test_a_model_failing_on_a_batch_leaves_each_question_to_the_ngrams(
+    small_kb: KnowledgeBase, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = BatchWordEmbedder()
+    matcher = Matcher(small_kb, embedder=model, thresholds=SMALL_SHORTCUT)
+    drafts = [matcher.draft(q) for q in ("how many police stations are there abroad", "what about those places",
+                                         "what about the stations")]
+
+    def broken(texts: Sequence[str]) -> np.ndarray:
+        raise RuntimeError("engine failure")
+
+    model.embed_many = broken  # type: ignore[method-assign]
+    clear, vague, also_vague = matcher.conclude_many(drafts)
+    assert clear.best is not None and vague.best is None and also_vague.best is None
+    assert "embedding model failed on 2 question(s)" in caplog.text

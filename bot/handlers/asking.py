@@ -108,7 +108,7 @@ async def respond(
         await send(chat, text_reply("ask_usage", await ui_lang(update, svc)), reply_to=reply_to)
         return
     snap = svc.live.snapshot  # one snapshot for the whole answer, even if a reload happens meanwhile
-    match = await find_match(snap.matcher, question, await hint_lang(update, svc))
+    match = await find_match(svc.model_queue, snap.matcher, question, await hint_lang(update, svc))
     best = match.best
     svc.store.count_question(best.entry.id if best else None, match.lang)
     question_id = None

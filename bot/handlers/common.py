@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import (
@@ -20,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot import languages
 from bot.matching import Match, Matcher
+from bot.model_queue import ModelQueue
 from bot.replies import Reply
 from bot.services import Services
 
@@ -75,14 +75,15 @@ async def edit(message: Message, reply: Reply) -> None:
             raise
 
 
-async def find_match(matcher: Matcher, question: str, hint: str | None, *, shortcut: bool = True) -> Match:
+async def find_match(queue: ModelQueue, matcher: Matcher, question: str, hint: str | None, *,
+                     shortcut: bool = True) -> Match:
     """Match a question: the n-grams on the event loop (about a millisecond: a worker thread would cost more in
     handing over than it saves), the embedding model, when it is needed, in a worker thread so that other chats do
-    not wait for it."""
+    not wait for it, reading together the questions that arrive while it is busy (``bot.model_queue``)."""
     draft = matcher.draft(question, hint, shortcut)
     if draft.settled:
         return matcher.conclude(draft)
-    return await asyncio.to_thread(matcher.conclude, draft)
+    return await queue.conclude(matcher, draft)
 
 
 async def hint_lang(update: Update, svc: Services) -> str | None:

@@ -110,7 +110,7 @@ async def on_chatter(update: Update, context: Context) -> None:
         return
     lang = (await svc.store.chat_settings(chat.id)).lang
     # no shortcut: the score is compared with the auto-reply bar, which is on the scale of the model's scores
-    match = await find_match(snap.matcher, text, lang, shortcut=False)
+    match = await find_match(svc.model_queue, snap.matcher, text, lang, shortcut=False)
     best = match.best
     if best is None or best.score < snap.matcher.thresholds.auto_reply or best.entry.kind != "claim":
         return
