@@ -99,12 +99,13 @@ def test_a_declined_group_close_behind_keeps_the_entry_out(small_kb: KnowledgeBa
                      questions={"en": ("how many officers work at each chinese police station abroad",)})
     kb = dataclasses.replace(small_kb, off_topic=(staff,))
     near, far = "how many police are there abroad", "did the ministry deny"
-    j = Matcher(kb).judge(near)
+    lenient = Thresholds(answer=0.4, margin=0.0)
+    j = Matcher(kb, thresholds=lenient).judge(near)
     assert j.top == "count-of-stations" and not j.declined and 0 < j.declined_best < j.best
     gap = j.best - j.declined_best
     outcomes = []
     for lead in (gap - 0.01, gap + 0.01):
-        matcher = Matcher(kb, thresholds=Thresholds(answer=0.4, margin=0.0, decline_lead=lead))
+        matcher = Matcher(kb, thresholds=dataclasses.replace(lenient, decline_lead=lead))
         outcomes.append((matcher.search(near), matcher.search(far)))
     (near_before, far_before), (near_after, far_after) = outcomes
     assert near_before.status == "answer" and near_before.candidates[0].entry.id == "count-of-stations"
