@@ -306,21 +306,9 @@ def test_retain_drops_the_vectors_of_deleted_phrasings_for_good(tmp_path: Path) 
     assert again.retain(model.name, ["kept", "also kept"]) == 0
 
 
-class BatchWordEmbedder(WordEmbedder):
-    """``WordEmbedder`` that also reads several texts in one call, and records each call's texts."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.batches: list[list[str]] = []
-
-    def embed_many(self, texts: Sequence[str]) -> np.ndarray:
-        self.batches.append(list(texts))
-        return np.stack([self.embed(text) for text in texts])
-
-
 def test_drafts_concluded_together_share_one_model_call_and_match_as_alone(small_kb: KnowledgeBase) -> None:
     """The bot gathers the questions that wait for the model; each must get the match it would get alone."""
-    model = BatchWordEmbedder()
+    model = BatchingWordEmbedder()
     matcher = Matcher(small_kb, embedder=model, thresholds=SMALL_SHORTCUT)
     forwarded = ("Forwarded from a family group. Good morning everyone, hope you are well. "
                  "My cousin says the ministry denied the stations and called them volunteers. "
@@ -342,7 +330,7 @@ def test_drafts_concluded_together_share_one_model_call_and_match_as_alone(small
 def test_a_model_failing_on_a_batch_leaves_each_question_to_the_ngrams(
     small_kb: KnowledgeBase, caplog: pytest.LogCaptureFixture
 ) -> None:
-    model = BatchWordEmbedder()
+    model = BatchingWordEmbedder()
     matcher = Matcher(small_kb, embedder=model, thresholds=SMALL_SHORTCUT)
     drafts = [matcher.draft(q) for q in ("how many police stations are there abroad", "what about those places",
                                          "what about the stations")]
