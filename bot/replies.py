@@ -135,6 +135,19 @@ def match_reply(match: Match, kb: KnowledgeBase, *, question_id: int | None = No
     return Reply(card.html, tuple(rows), card.text)
 
 
+def not_helpful_reply(kb: KnowledgeBase, lang: str, alternatives: tuple[str, ...]) -> Reply:
+    """The follow-up to a "not helpful" vote on an answer: the moderators will see it, and the other entries the
+    question came close to (the runners-up of its match), to pick from; else the topics to browse.
+
+    The matcher answers with the nearest checked entry, which may not cover the exact point asked (README, "What it
+    does not do well"): this is the asker's way on from there."""
+    entries = [e for i in alternatives if (e := kb.entry(i)) is not None]
+    text = t("not_helpful", lang) + ("\n\n" + t("closer", lang) if entries else " " + t("try_topics", lang))
+    rows = [(Button(_short(e.text("title", lang)), _data(f"e:{e.id}:{lang}")),) for e in entries]
+    rows.append((Button("/topics", _data("t:0")),))
+    return Reply(_e(text), tuple(rows), text)
+
+
 def group_reply(entry: Entry, kb: KnowledgeBase, lang: str, bot_username: str) -> Reply:
     """A short answer for a group, with a deep link to the full card in a private chat."""
     card = render_short(entry, kb, lang, deep_link(bot_username, entry.id))

@@ -25,6 +25,18 @@ EXAMPLES = ("what-are-overseas-police-stations", "claim-stations-do-not-exist", 
 
 
 @dataclass
+class Asked:
+    """What an answer card in a private chat answered: the question (empty when the bot may not keep it, such as a
+    forwarded message), its language, the runners-up it was matched against, and whether the asker has already
+    said it did not help."""
+
+    question: str
+    lang: str
+    alternatives: tuple[str, ...] = ()  # entry ids, best first
+    flagged: bool = False
+
+
+@dataclass
 class Services:
     settings: Settings
     live: LiveKnowledge
@@ -34,16 +46,16 @@ class Services:
     last_update: float = field(default_factory=time.time)  # when an update last arrived (for health checks)
     last_auto_reply: dict[int, float] = field(default_factory=dict)  # group id -> monotonic time
     model_queue: ModelQueue = field(default_factory=ModelQueue)  # questions waiting for the embedding model
-    # which question each recent answer card answered, so a "not helpful" vote can show moderators the question;
-    # in memory only, the newest few thousand
-    _asked: OrderedDict[tuple[int, int], tuple[str, str]] = field(default_factory=OrderedDict)
+    # what each recent answer card answered, so a "not helpful" vote can show moderators the question and offer the
+    # asker the runners-up; in memory only, the newest few thousand
+    _asked: OrderedDict[tuple[int, int], Asked] = field(default_factory=OrderedDict)
 
-    def remember_question(self, chat_id: int, message_id: int, question: str, lang: str) -> None:
-        self._asked[(chat_id, message_id)] = (question, lang)
+    def remember_question(self, chat_id: int, message_id: int, asked: Asked) -> None:
+        self._asked[(chat_id, message_id)] = asked
         while len(self._asked) > ASKED_MEMORY:
             self._asked.popitem(last=False)
 
-    def asked_question(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
+    def asked_question(self, chat_id: int, message_id: int) -> Asked | None:
         return self._asked.get((chat_id, message_id))
 
     def is_moderator_id(self, user_id: int | None) -> bool:

@@ -128,6 +128,35 @@ async def test_votes_are_one_per_person_and_changeable(bot: Bot) -> None:
     assert await bot.services.store.votes("response-uk") == (0, 2)
 
 
+# questions on an entry's subject whose match has runners-up: a "not helpful" vote offers those
+CLOSE = ["did the police arrest anyone in New York?", "Is there a Chinese police station in Rotterdam?",
+         "How many Chinese police stations are there abroad?"]
+
+
+async def test_not_helpful_flags_the_question_once_and_offers_the_close_entries(bot: Bot) -> None:
+    matcher = bot.services.live.snapshot.matcher
+    question, match = next((q, m) for q in CLOSE if (m := matcher.search(q)).best and m.alternatives)
+    assert match.best is not None
+    entry = match.best.entry.id
+    card = await bot.reply_to(bot.api.private_message(ALICE, question))
+    mark = bot.api.mark()
+    bot.api.push(bot.api.callback_query(ALICE, ALICE, card.result["message_id"], f"v:0:{entry}"))
+    ack = await bot.api.wait_for_async(method="answerCallbackQuery", after=mark)
+    follow_up = await bot.api.wait_for_async(method="sendMessage", after=mark)
+    assert "Thanks" in ack.params["text"] and "moderators" in follow_up.text
+    assert buttons(follow_up) == [f"e:{c.entry.id}:en" for c in match.alternatives] + ["t:0"]
+    await eventually(lambda: count(bot.db, "flags") == 1)
+    assert sqlite3.connect(bot.db).execute("SELECT entry_id, question FROM flags").fetchall() == [(entry, question)]
+    # the same card again: the vote stands, without a second flag or follow-up
+    await bot.silence(bot.api.callback_query(ALICE, ALICE, card.result["message_id"], f"v:0:{entry}"))
+    assert count(bot.db, "flags") == 1
+    # a card not sent in answer to a question (a deep link) is flagged without one, and nothing follows
+    r = await bot.reply_to(bot.api.private_message(ALICE, "/start response-uk"))
+    await bot.silence(bot.api.callback_query(ALICE, ALICE, r.result["message_id"], "v:0:response-uk"))
+    await eventually(lambda: count(bot.db, "flags") == 2)
+    assert await bot.services.store.votes(entry) == (0, 1)
+
+
 async def test_other_side_and_sources_buttons(bot: Bot) -> None:
     r = await bot.reply_to(bot.api.private_message(ALICE, "/start claim-stations-do-not-exist"))
     assert "o:claim-stations-do-not-exist:en" in buttons(r)

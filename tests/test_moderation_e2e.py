@@ -169,8 +169,8 @@ async def test_dismiss(bot: Bot) -> None:
 async def test_flagged_answers_show_the_question_and_stats_count(bot: Bot) -> None:
     question = "How many Chinese police stations are there abroad?"
     card = await bot.reply_to(bot.api.private_message(ALICE, question))
-    await bot.reply_to(bot.api.callback_query(ALICE, ALICE, card.result["message_id"], "v:0:how-many-stations"),
-                       method="answerCallbackQuery")
+    # the follow-up to the vote (the close entries) comes first
+    await bot.reply_to(bot.api.callback_query(ALICE, ALICE, card.result["message_id"], "v:0:how-many-stations"))
     flagged = await bot.reply_to(bot.api.private_message(MOD, "/flagged"))
     assert "how-many-stations ×1" in flagged.text and question in flagged.text
     stats = await bot.reply_to(bot.api.private_message(MOD, "/stats"))

@@ -12,6 +12,7 @@ from bot.replies import (
     answer_reply,
     lang_reply,
     match_reply,
+    not_helpful_reply,
     parse_callback,
     settings_reply,
     share_query,
@@ -31,6 +32,17 @@ def test_answer_buttons_vote_other_side_sources_share(small_kb: KnowledgeBase) -
                             "s:claim-in-embassies:en"]
     assert [b.inline_query for row in reply.buttons for b in row if b.inline_query] == ["=claim-in-embassies"]
     assert reply.entry_id == "claim-in-embassies"
+
+
+def test_not_helpful_follow_up_offers_the_runners_up_then_the_topics(small_kb: KnowledgeBase) -> None:
+    reply = not_helpful_reply(small_kb, "zh-Hans", ("count-of-stations", "gone-entry", "claim-in-embassies"))
+    assert datas(reply) == ["e:count-of-stations:zh-Hans", "e:claim-in-embassies:zh-Hans", "t:0"]
+    labels = [b.text for row in reply.buttons for b in row]
+    assert labels[0] == small_kb.by_id["count-of-stations"].text("title", "zh-Hans") and "管理员" in reply.text
+    # nothing close: the asker is pointed to the topics instead
+    alone = not_helpful_reply(small_kb, "en", ())
+    assert datas(alone) == ["t:0"] and "moderators" in alone.text and "/topics" in alone.text
+    assert "close to your question" not in alone.text
 
 
 def test_no_other_side_button_without_a_related_claim_or_denial(small_kb: KnowledgeBase) -> None:

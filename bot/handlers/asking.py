@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Chat, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -18,9 +20,11 @@ from bot.handlers.common import (
     ui_lang,
 )
 from bot.replies import (
+    Reply,
     answer_reply,
     group_reply,
     match_reply,
+    not_helpful_reply,
     other_side_reply,
     parse_callback,
     sources_reply,
@@ -29,7 +33,7 @@ from bot.replies import (
     topic_reply,
     topics_reply,
 )
-from bot.services import services
+from bot.services import Asked, Services, services
 from bot.store import ChatSettings
 
 
@@ -120,7 +124,8 @@ async def respond(
         reply = match_reply(match, snap.kb, question_id=question_id if not group else None)
     sent = await send(chat, reply, reply_to=reply_to)
     if sent is not None and best is not None and not group:
-        svc.remember_question(chat.id, sent.message_id, question if record else "", match.lang)
+        alternatives = tuple(c.entry.id for c in match.alternatives)
+        svc.remember_question(chat.id, sent.message_id, Asked(question if record else "", match.lang, alternatives))
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -144,12 +149,10 @@ async def on_button(update: Update, context: Context) -> None:
             await query.answer(text_reply("not_found", lang).text)
             return
         if callback.action == "vote":
-            helpful = callback.value == "1"
-            await svc.store.vote(query.from_user.id, entry.id, helpful)
-            asked = svc.asked_question(chat.id, message.message_id) if message else None
-            if not helpful:
-                await svc.store.flag(entry.id, asked[0] if asked else "", asked[1] if asked else lang)
+            follow_up = await on_vote(svc, query.from_user.id, entry.id, callback.value == "1", chat, message, lang)
             await query.answer(text_reply("vote_thanks", lang).text)
+            if follow_up is not None:
+                await send(chat, follow_up)
             return
         await query.answer()
         if callback.action == "entry":
@@ -204,3 +207,21 @@ async def on_button(update: Update, context: Context) -> None:
         await on_review_button(update, context, callback)
         return
     await query.answer()
+
+
+async def on_vote(svc: Services, user_id: int, entry_id: str, helpful: bool, chat: Chat, message: Message | None,
+                  lang: str) -> Reply | None:
+    """Record the vote. "Not helpful" on an answer to a question also flags it for the moderators (once a card),
+    and returns the follow-up offering the asker the other entries the question came close to."""
+    await svc.store.vote(user_id, entry_id, helpful)
+    if helpful:
+        return None
+    asked = svc.asked_question(chat.id, message.message_id) if message is not None else None
+    if message is None or asked is None:  # a card not sent in answer to a question, or from before a restart
+        await svc.store.flag(entry_id, "", lang)
+        return None
+    if asked.flagged:
+        return None
+    svc.remember_question(chat.id, message.message_id, replace(asked, flagged=True))
+    await svc.store.flag(entry_id, asked.question, asked.lang)
+    return not_helpful_reply(svc.live.snapshot.kb, asked.lang, asked.alternatives)
