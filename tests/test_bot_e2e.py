@@ -157,6 +157,28 @@ async def test_not_helpful_flags_the_question_once_and_offers_the_close_entries(
     assert await bot.services.store.votes(entry) == (0, 1)
 
 
+async def test_a_chosen_entry_answers_the_question_it_was_offered_for(bot: Bot) -> None:
+    """A card opened from "did you mean" or from the follow-up to a vote carries the question: "not helpful" on it
+    flags that question and offers the entries not yet shown."""
+    matcher = bot.services.live.snapshot.matcher
+    question, match = next((q, m) for q in VAGUE if (m := matcher.search(q)).status == "uncertain"
+                           and len(m.candidates) >= 2)
+    offered = [c.entry.id for c in match.candidates]
+    choice = await bot.reply_to(bot.api.private_message(ALICE, question))
+    card = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, choice.result["message_id"],
+                                                     f"e:{offered[0]}:zh-Hans"))
+    follow_up = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, card.result["message_id"],
+                                                          f"v:0:{offered[0]}"))
+    assert buttons(follow_up) == [f"e:{i}:zh-Hans" for i in offered[1:]] + ["t:0"]
+    second = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, follow_up.result["message_id"],
+                                                       f"e:{offered[1]}:zh-Hans"))
+    last = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, second.result["message_id"], f"v:0:{offered[1]}"))
+    assert buttons(last) == [f"e:{i}:zh-Hans" for i in offered[2:]] + ["t:0"]
+    await eventually(lambda: count(bot.db, "flags") == 2)
+    flags = sqlite3.connect(bot.db).execute("SELECT entry_id, question FROM flags ORDER BY rowid").fetchall()
+    assert flags == [(offered[0], question), (offered[1], question)]
+
+
 async def test_other_side_and_sources_buttons(bot: Bot) -> None:
     r = await bot.reply_to(bot.api.private_message(ALICE, "/start claim-stations-do-not-exist"))
     assert "o:claim-stations-do-not-exist:en" in buttons(r)

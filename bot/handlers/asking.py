@@ -123,7 +123,8 @@ async def respond(
     else:
         reply = match_reply(match, snap.kb, question_id=question_id if not group else None)
     sent = await send(chat, reply, reply_to=reply_to)
-    if sent is not None and best is not None and not group:
+    if sent is not None and not group and match.status != "none":
+        # what the card (or the "did you mean" choice) answered, for a "not helpful" vote on it
         alternatives = tuple(c.entry.id for c in match.alternatives)
         svc.remember_question(chat.id, sent.message_id, Asked(question if record else "", match.lang, alternatives))
 
@@ -152,7 +153,10 @@ async def on_button(update: Update, context: Context) -> None:
             follow_up = await on_vote(svc, query.from_user.id, entry.id, callback.value == "1", chat, message, lang)
             await query.answer(text_reply("vote_thanks", lang).text)
             if follow_up is not None:
-                await send(chat, follow_up)
+                sent = await send(chat, follow_up)
+                asked = svc.asked_question(chat.id, message.message_id) if message is not None else None
+                if sent is not None and asked is not None:  # the entries it offers answer the same question
+                    svc.remember_question(chat.id, sent.message_id, replace(asked, flagged=False))
             return
         await query.answer()
         if callback.action == "entry":
@@ -162,7 +166,12 @@ async def on_button(update: Update, context: Context) -> None:
             reply = other_side_reply(entry, snap.kb, lang)
         else:
             reply = sources_reply(entry, snap.kb, lang)
-        await send(chat, reply)
+        sent = await send(chat, reply)
+        asked = svc.asked_question(chat.id, message.message_id) if message is not None else None
+        if callback.action == "entry" and sent is not None and asked is not None and not is_group(chat):
+            # an entry chosen among those offered for a question: its card answers that question too
+            others = tuple(i for i in asked.alternatives if i != entry.id)
+            svc.remember_question(chat.id, sent.message_id, Asked(asked.question, asked.lang, others))
         return
 
     if callback.action in ("topics", "topic"):
