@@ -135,16 +135,22 @@ def match_reply(match: Match, kb: KnowledgeBase, *, question_id: int | None = No
     return Reply(card.html, tuple(rows), card.text)
 
 
-def not_helpful_reply(kb: KnowledgeBase, lang: str, alternatives: tuple[str, ...]) -> Reply:
+def not_helpful_reply(kb: KnowledgeBase, lang: str, alternatives: tuple[str, ...],
+                      question_id: int | None = None) -> Reply:
     """The follow-up to a "not helpful" vote on an answer: the moderators will see it, and the other entries the
-    question came close to (the runners-up of its match), to pick from; else the topics to browse.
+    question came close to (the runners-up of its match), to pick from; else the topics to browse. ``question_id``:
+    the question was recorded among the unanswered ones under this number; the reply says so and offers to tell the
+    asker when a moderator answers it.
 
-    The matcher answers with the nearest checked entry, which may not cover the exact point asked (README, "What it
-    does not do well"): this is the asker's way on from there."""
+    The matcher answers with the nearest checked entry, which may not cover the exact point asked (the README's
+    probe9 and probe10): this is the asker's way on from there."""
     entries = [e for i in alternatives if (e := kb.entry(i)) is not None]
-    text = t("not_helpful", lang) + ("\n\n" + t("closer", lang) if entries else " " + t("try_topics", lang))
+    text = t("not_helpful", lang) + " " + t("recorded" if question_id is not None else "flag_seen", lang)
+    text += ("\n\n" + t("closer", lang)) if entries else (" " + t("try_topics", lang))
     rows = [(Button(_short(e.text("title", lang)), _data(f"e:{e.id}:{lang}")),) for e in entries]
     rows.append((Button("/topics", _data("t:0")),))
+    if question_id is not None:
+        rows.append((Button(t("btn.notify", lang), _data(f"n:{question_id}")),))
     return Reply(_e(text), tuple(rows), text)
 
 

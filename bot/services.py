@@ -26,14 +26,15 @@ EXAMPLES = ("what-are-overseas-police-stations", "claim-stations-do-not-exist", 
 
 @dataclass
 class Asked:
-    """What an answer card in a private chat answered: the question (empty when the bot may not keep it, such as a
-    forwarded message), its language, the runners-up it was matched against, and whether the asker has already
-    said it did not help."""
+    """What an answer card (or a "did you mean" choice) in a private chat answered: the question (empty when the bot
+    may not keep it), its language, the runners-up it was matched against, whether the asker has already said it
+    did not help, and its number once it is among the unanswered questions."""
 
     question: str
     lang: str
     alternatives: tuple[str, ...] = ()  # entry ids, best first
     flagged: bool = False
+    question_id: int | None = None  # its number among the unanswered questions, once recorded there
 
 
 @dataclass

@@ -143,10 +143,17 @@ async def test_not_helpful_flags_the_question_once_and_offers_the_close_entries(
     bot.api.push(bot.api.callback_query(ALICE, ALICE, card.result["message_id"], f"v:0:{entry}"))
     ack = await bot.api.wait_for_async(method="answerCallbackQuery", after=mark)
     follow_up = await bot.api.wait_for_async(method="sendMessage", after=mark)
-    assert "Thanks" in ack.params["text"] and "moderators" in follow_up.text
-    assert buttons(follow_up) == [f"e:{c.entry.id}:en" for c in match.alternatives] + ["t:0"]
+    assert "Thanks" in ack.params["text"] and "recorded" in follow_up.text
+    # the runners-up, the topics, and to be told when a moderator answers the question, now among the unanswered
+    notify = buttons(follow_up)[-1]
+    assert buttons(follow_up) == [f"e:{c.entry.id}:en" for c in match.alternatives] + ["t:0", notify]
+    db = sqlite3.connect(bot.db)
+    assert db.execute("SELECT rowid, text FROM unanswered").fetchall() == [(int(notify[2:]), question)]
     await eventually(lambda: count(bot.db, "flags") == 1)
-    assert sqlite3.connect(bot.db).execute("SELECT entry_id, question FROM flags").fetchall() == [(entry, question)]
+    assert db.execute("SELECT entry_id, question FROM flags").fetchall() == [(entry, question)]
+    ok = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, follow_up.result["message_id"], notify),
+                            method="answerCallbackQuery")
+    assert "send you the answer" in ok.params["text"] and count(bot.db, "subscriptions") == 1
     # the same card again: the vote stands, without a second flag or follow-up
     await bot.silence(bot.api.callback_query(ALICE, ALICE, card.result["message_id"], f"v:0:{entry}"))
     assert count(bot.db, "flags") == 1
@@ -154,7 +161,8 @@ async def test_not_helpful_flags_the_question_once_and_offers_the_close_entries(
     r = await bot.reply_to(bot.api.private_message(ALICE, "/start response-uk"))
     await bot.silence(bot.api.callback_query(ALICE, ALICE, r.result["message_id"], "v:0:response-uk"))
     await eventually(lambda: count(bot.db, "flags") == 2)
-    assert await bot.services.store.votes(entry) == (0, 1)
+    assert db.execute("SELECT question FROM flags ORDER BY rowid").fetchall() == [(question,), ("",)]
+    assert count(bot.db, "unanswered") == 1 and await bot.services.store.votes(entry) == (0, 1)
 
 
 async def test_a_chosen_entry_answers_the_question_it_was_offered_for(bot: Bot) -> None:
@@ -169,11 +177,15 @@ async def test_a_chosen_entry_answers_the_question_it_was_offered_for(bot: Bot) 
                                                      f"e:{offered[0]}:zh-Hans"))
     follow_up = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, card.result["message_id"],
                                                           f"v:0:{offered[0]}"))
-    assert buttons(follow_up) == [f"e:{i}:zh-Hans" for i in offered[1:]] + ["t:0"]
+    # the question was recorded when the bot was unsure: the same number, and it is not counted again
+    (number,) = sqlite3.connect(bot.db).execute("SELECT rowid FROM unanswered").fetchone()
+    assert buttons(choice)[-1] == f"n:{number}"
+    assert buttons(follow_up) == [f"e:{i}:zh-Hans" for i in offered[1:]] + ["t:0", f"n:{number}"]
     second = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, follow_up.result["message_id"],
                                                        f"e:{offered[1]}:zh-Hans"))
     last = await bot.reply_to(bot.api.callback_query(ALICE, ALICE, second.result["message_id"], f"v:0:{offered[1]}"))
-    assert buttons(last) == [f"e:{i}:zh-Hans" for i in offered[2:]] + ["t:0"]
+    assert buttons(last) == [f"e:{i}:zh-Hans" for i in offered[2:]] + ["t:0", f"n:{number}"]
+    assert sqlite3.connect(bot.db).execute("SELECT count FROM unanswered").fetchall() == [(1,)]
     await eventually(lambda: count(bot.db, "flags") == 2)
     flags = sqlite3.connect(bot.db).execute("SELECT entry_id, question FROM flags ORDER BY rowid").fetchall()
     assert flags == [(offered[0], question), (offered[1], question)]

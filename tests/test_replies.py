@@ -41,8 +41,11 @@ def test_not_helpful_follow_up_offers_the_runners_up_then_the_topics(small_kb: K
     assert labels[0] == small_kb.by_id["count-of-stations"].text("title", "zh-Hans") and "管理员" in reply.text
     # nothing close: the asker is pointed to the topics instead
     alone = not_helpful_reply(small_kb, "en", ())
-    assert datas(alone) == ["t:0"] and "moderators" in alone.text and "/topics" in alone.text
-    assert "close to your question" not in alone.text
+    assert datas(alone) == ["t:0"] and "moderators check" in alone.text and "/topics" in alone.text
+    assert "close to your question" not in alone.text and "recorded" not in alone.text
+    # the question recorded among the unanswered ones: said, and the asker can be told when it is answered
+    recorded = not_helpful_reply(small_kb, "en", ("count-of-stations",), question_id=7)
+    assert datas(recorded) == ["e:count-of-stations:en", "t:0", "n:7"] and "recorded" in recorded.text
 
 
 def test_no_other_side_button_without_a_related_claim_or_denial(small_kb: KnowledgeBase) -> None:

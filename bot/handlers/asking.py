@@ -126,7 +126,8 @@ async def respond(
     if sent is not None and not group and match.status != "none":
         # what the card (or the "did you mean" choice) answered, for a "not helpful" vote on it
         alternatives = tuple(c.entry.id for c in match.alternatives)
-        svc.remember_question(chat.id, sent.message_id, Asked(question if record else "", match.lang, alternatives))
+        asked = Asked(question if record else "", match.lang, alternatives, question_id=question_id)
+        svc.remember_question(chat.id, sent.message_id, asked)
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -171,7 +172,7 @@ async def on_button(update: Update, context: Context) -> None:
         if callback.action == "entry" and sent is not None and asked is not None and not is_group(chat):
             # an entry chosen among those offered for a question: its card answers that question too
             others = tuple(i for i in asked.alternatives if i != entry.id)
-            svc.remember_question(chat.id, sent.message_id, Asked(asked.question, asked.lang, others))
+            svc.remember_question(chat.id, sent.message_id, replace(asked, alternatives=others, flagged=False))
         return
 
     if callback.action in ("topics", "topic"):
@@ -221,7 +222,8 @@ async def on_button(update: Update, context: Context) -> None:
 async def on_vote(svc: Services, user_id: int, entry_id: str, helpful: bool, chat: Chat, message: Message | None,
                   lang: str) -> Reply | None:
     """Record the vote. "Not helpful" on an answer to a question also flags it for the moderators (once a card),
-    and returns the follow-up offering the asker the other entries the question came close to."""
+    puts the question among the unanswered ones, and returns the follow-up offering the asker the other entries
+    the question came close to and to be told when a moderator answers it."""
     await svc.store.vote(user_id, entry_id, helpful)
     if helpful:
         return None
@@ -231,6 +233,10 @@ async def on_vote(svc: Services, user_id: int, entry_id: str, helpful: bool, cha
         return None
     if asked.flagged:
         return None
-    svc.remember_question(chat.id, message.message_id, replace(asked, flagged=True))
     await svc.store.flag(entry_id, asked.question, asked.lang)
-    return not_helpful_reply(svc.live.snapshot.kb, asked.lang, asked.alternatives)
+    # the question joins the unanswered ones (once), so a moderator can attach it to the entry that answers it
+    question_id = asked.question_id
+    if question_id is None and asked.question:
+        question_id = await svc.store.record_unanswered(asked.question, asked.lang)
+    svc.remember_question(chat.id, message.message_id, replace(asked, flagged=True, question_id=question_id))
+    return not_helpful_reply(svc.live.snapshot.kb, asked.lang, asked.alternatives, question_id)
