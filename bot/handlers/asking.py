@@ -168,11 +168,12 @@ async def on_button(update: Update, context: Context) -> None:
         else:
             reply = sources_reply(entry, snap.kb, lang)
         sent = await send(chat, reply)
-        asked = svc.asked_question(chat.id, message.message_id) if message is not None else None
-        if callback.action == "entry" and sent is not None and asked is not None and not is_group(chat):
+        if callback.action == "entry" and sent is not None and message is not None and not is_group(chat):
             # an entry chosen among those offered for a question: its card answers that question too
-            others = tuple(i for i in asked.alternatives if i != entry.id)
-            svc.remember_question(chat.id, sent.message_id, replace(asked, alternatives=others, flagged=False))
+            asked = svc.asked_question(chat.id, message.message_id)
+            if asked is not None:
+                others = tuple(i for i in asked.alternatives if i != entry.id)
+                svc.remember_question(chat.id, sent.message_id, replace(asked, alternatives=others, flagged=False))
         return
 
     if callback.action in ("topics", "topic"):
