@@ -59,6 +59,11 @@ class Services:
     def asked_question(self, chat_id: int, message_id: int) -> Asked | None:
         return self._asked.get((chat_id, message_id))
 
+    def forget_questions(self, chat_id: int) -> None:
+        """Drop what this chat's cards answered (``/forget``): a later vote on them flags no question."""
+        for key in [k for k in self._asked if k[0] == chat_id]:
+            del self._asked[key]
+
     def is_moderator_id(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.moderators
 

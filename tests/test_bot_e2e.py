@@ -239,12 +239,19 @@ async def test_privacy_about_and_forget(bot: Bot) -> None:
     card = await bot.reply_to(bot.api.private_message(ALICE, "/start response-uk"))
     await bot.reply_to(bot.api.callback_query(ALICE, ALICE, card.result["message_id"], "v:1:response-uk"),
                        method="answerCallbackQuery")
+    question = "How many Chinese police stations are there abroad?"
+    answer = await bot.reply_to(bot.api.private_message(ALICE, question))
     lang = await bot.reply_to(bot.api.private_message(ALICE, "/lang"))
     await bot.reply_to(bot.api.callback_query(ALICE, ALICE, lang.result["message_id"], "l:zh-Hans"),
                        method="editMessageText")
     done = await bot.reply_to(bot.api.private_message(ALICE, "/forget"))
     assert "已删除" in done.text  # answered in the language that was just forgotten
     assert count(bot.db, "votes") == 0 and count(bot.db, "chat_settings") == 0
+    # the question the answer card answered was forgotten too (it was only in memory): a vote now flags none
+    assert bot.services.asked_question(ALICE, answer.result["message_id"]) is None
+    await bot.silence(bot.api.callback_query(ALICE, ALICE, answer.result["message_id"], "v:0:how-many-stations"))
+    await eventually(lambda: count(bot.db, "flags") == 1)
+    assert sqlite3.connect(bot.db).execute("SELECT question FROM flags").fetchall() == [("",)]
 
 
 async def test_flood_from_one_asker_gets_one_notice_and_others_still_get_answers(api: BotAPI, tmp_path: Path) -> None:

@@ -40,12 +40,14 @@ async def on_privacy(update: Update, context: Context) -> None:
 
 
 async def on_forget(update: Update, context: Context) -> None:
-    """Delete everything stored about the asker: votes, and this private chat's settings."""
+    """Delete everything stored about the asker: votes, this private chat's settings, and (in memory) the questions
+    its recent cards answered."""
     svc = services(context)
     lang = await ui_lang(update, svc)
     user = update.effective_user
     if user is not None:
         await svc.store.forget_user(user.id)
+        svc.forget_questions(user.id)  # a private chat's id is the user's id
     await send(update.effective_chat, text_reply("forgotten", lang))  # type: ignore[arg-type]
 
 
