@@ -330,13 +330,19 @@ def is_cantonese(text: str) -> bool:
     return str(_cantonese_detector().judge(text)) == "cantonese"
 
 
+#: Characters that OpenCC converts but written Cantonese, mostly Hong Kong's and Traditional, uses as they are: the
+#: particle 晒 ("all": "閂晒", "多謝晒"), which OpenCC takes only for the Simplified form of 曬 (to dry in the sun).
+_EITHER_SCRIPT = frozenset("晒")
+
+
 def chinese_script(text: str) -> str | None:
     """``zh-Hant`` or ``zh-Hans`` when the Chinese characters in ``text`` show a script, else None.
 
     A text is Traditional when converting it to Simplified changes it, Simplified when converting it to Traditional
-    does; characters common to both scripts decide nothing.
+    does; characters common to both scripts decide nothing, nor do those written Cantonese uses in both
+    (``_EITHER_SCRIPT``).
     """
-    han = "".join(_HAN.findall(text))
+    han = "".join(c for c in _HAN.findall(text) if c not in _EITHER_SCRIPT)
     if not han:
         return None
     to_s = convert(han, "t2s")

@@ -87,6 +87,9 @@ def test_fold_survives_lone_surrogates_and_combining_floods() -> None:
         ("中国", "zh-Hans"),
         ("警察", None),
         ("police", None),
+        ("佢哋搞晒啲咩", None),  # Cantonese 晒 ("all") is in both scripts, though OpenCC converts it
+        ("多謝晒", "zh-Hant"),
+        ("我们去晒太阳", "zh-Hans"),  # the other characters still tell
     ],
 )
 def test_chinese_script(text: str, script: str | None) -> None:
@@ -107,6 +110,7 @@ def test_chinese_script(text: str, script: str | None) -> None:
         ("102?", "zh-HK", "zh-Hant"),  # no words at all: the hint decides
         ("👀", None, "en"),
         ("Is the 福州 station real?", None, "en"),
+        ("佢哋搞晒啲咩站", None, "zh-Hant"),  # written Cantonese, no script-specific character but 晒
     ],
 )
 def test_the_answer_language(text: str, hint: str | None, lang: str) -> None:
