@@ -534,10 +534,12 @@ class Matcher:
             status = "none"
         return Match(question, j.lang, status, close, j.foreign)
 
-    def rank(self, question: str, limit: int = 10) -> Sequence[Candidate]:
+    def rank(self, question: str, limit: int = 10, langs: Sequence[str] = ()) -> Sequence[Candidate]:
         """The entries closest to ``question``, best first, however weak (for browsing and inline search, which runs
-        as the user types: by n-grams alone, in about a millisecond)."""
-        scores = self._lexical_scores(question, ())[: len(self.kb.entries)]
+        as the user types: by n-grams alone, in about a millisecond). ``langs``: the languages the question may be
+        in (``Reading.likely``), read as ``search`` reads them ("usa" is a verb in Spanish); none: every
+        language's phrasings, and every name as a name."""
+        scores = self._lexical_scores(question, langs)[: len(self.kb.entries)]
         order = np.argsort(-scores, kind="stable")[:limit]
         return [Candidate(self.kb.entries[i], round(float(scores[i]), 4)) for i in order if scores[i] > 0]
 

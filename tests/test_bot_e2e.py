@@ -401,6 +401,15 @@ async def test_inline_results_are_in_the_querys_language_as_the_matcher_reads_it
     assert first["id"] == "safeguard-defenders" and first["title"] == kb.by_id["safeguard-defenders"].title["es"]
 
 
+async def test_inline_results_read_the_query_in_its_language(bot: Bot) -> None:
+    # "usa" is a Spanish verb here, not the United States
+    query = "la policía china usa estas estaciones para presionar a la gente"
+    r = await bot.reply_to(bot.api.inline_query(ALICE, query), method="answerInlineQuery")
+    ids = [result["id"] for result in r.params["results"]]
+    assert ids and "response-united-states" not in ids[:3]
+    assert ids[0] == bot.services.live.snapshot.matcher.search(query).candidates[0].entry.id
+
+
 async def test_inline_empty_query_and_share_query(bot: Bot) -> None:
     r = await bot.reply_to(bot.api.inline_query(ALICE, ""), method="answerInlineQuery")
     assert 1 <= len(r.params["results"]) <= 50

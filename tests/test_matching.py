@@ -308,6 +308,9 @@ def test_a_name_that_is_an_ordinary_word_in_the_questions_language_is_read_as_th
         assert country in [c.entry.id for c in without.search(question).candidates]
         assert matcher.scores(question, (lang,))[ids.index(country)] < without.scores(question, (lang,))[
             ids.index(country)]
+        # browsing (inline mode, the moderators' attach choices) reads them the same way when given the language
+        assert country not in [c.entry.id for c in matcher.rank(question, 3, matcher.language(question).likely)]
+        assert country in [c.entry.id for c in matcher.rank(question, 3)]
     for question in ("¿hay una comisaría china en USA?", "hay comisarias chinas en Seúl?"):  # the names still are
         assert matcher.search(question).candidates[0].entry.id in ("response-united-states", "response-south-korea")
 

@@ -29,13 +29,15 @@ async def on_inline_query(update: Update, context: Context) -> None:
     snap = svc.live.snapshot
     text = query.query.strip()
     hint = languages.canonical(query.from_user.language_code)
-    lang = snap.matcher.language(text, hint).lang if text else (hint or languages.DEFAULT)
+    reading = snap.matcher.language(text, hint) if text else None
+    lang = reading.lang if reading else (hint or languages.DEFAULT)
     if text.startswith("="):
         found = snap.kb.entry(text[1:].strip())
         entries = [found] if found else []
     elif text:
         floor = snap.matcher.thresholds.suggest / 2
-        entries = [c.entry for c in snap.matcher.rank(text, MAX_RESULTS) if c.score >= floor]
+        likely = reading.likely if reading else ()
+        entries = [c.entry for c in snap.matcher.rank(text, MAX_RESULTS, likely) if c.score >= floor]
     else:
         top = [snap.kb.entry(i) for i, _ in await svc.store.top_entries(limit=MAX_RESULTS)]
         entries = [e for e in top if e] or list(snap.kb.entries[:MAX_RESULTS])

@@ -142,7 +142,8 @@ async def on_review_button(update: Update, context: Context, callback: Callback)
         await query.answer(f"Dismissed {group.count} question(s).")
         return
     if callback.action == "review":  # choose the entry: the closest ones to the question, as buttons
-        choices = snap.matcher.rank(group.head.text, ATTACH_CHOICES)
+        likely = snap.matcher.language(group.head.text, group.head.lang).likely
+        choices = snap.matcher.rank(group.head.text, ATTACH_CHOICES, likely)
         rows = tuple((Button(c.entry.text("title", "en")[:60], f"uA:{group.head.id}:{c.entry.id}"),) for c in choices)
         text = f"Attach “{group.head.text}” (×{group.count}) to which entry?"
         await query.answer()
