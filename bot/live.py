@@ -75,6 +75,7 @@ def build_matcher(kb: KnowledgeBase, extra: Iterable[Phrasing] = (), use_semanti
         if cache is None:
             cache = _caches[str(path)] = semantic.EmbeddingCache(path)
     matcher = Matcher(kb, extra, embedder=embedder, cache=cache, classifiers=store)
+    matcher.prepare()  # now, off the event loop, rather than on the first question typed in pinyin
     if cache is not None:
         cache.save()
     store.save()

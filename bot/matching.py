@@ -16,7 +16,8 @@ you mean" alternatives or nothing. A question the n-grams and their classifier a
 long text (a forwarded message) is also compared sentence by sentence with the 200 phrasings the whole text shares
 most with, by the same Dice similarity over those phrasings' rows; the model, which reads a text's first 150
 characters, also reads the two sentence windows the n-grams rate highest. The thresholds were chosen on the
-development question set (``python -m bot eval --tune``, see ``bot.evaluation``).
+development question set (``python -m bot eval --tune``, see ``bot.evaluation``). A question typed in pinyin is
+compared with the Chinese phrasings written out in pinyin instead (``bot.pinyin``), against thresholds of its own.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from scipy import sparse
 from bot import classifier
 from bot.classifier import ClassifierStore, NgramClassifier
 from bot.facts import Entry, KnowledgeBase
+from bot.pinyin import PinyinIndex
 from bot.semantic import EMBED_MAX_CHARS, Embedder, EmbeddingCache, SemanticIndex
 from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
 
@@ -100,6 +102,9 @@ class Thresholds:
 LEXICAL_THRESHOLDS = Thresholds(answer=0.96, margin=3.0, decline_lead=0.6, auto_reply=1.3, name_weight=1)
 SEMANTIC_THRESHOLDS = Thresholds(answer=1.51, margin=2.75, decline_lead=0.5, auto_reply=2.15, shortcut=2.3,
                                  shortcut_margin=2.0)
+#: For a question typed in pinyin, scored by ``bot.pinyin`` alone (a Dice similarity, 0 to 1), with or without the
+#: model: chosen on ``eval/pinyin.yaml`` (see the README).
+PINYIN_THRESHOLDS = Thresholds(answer=0.9, margin=1.0, decline_lead=0.1, suggest=0.25, auto_reply=2.0)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class Match:
     candidates: tuple[Candidate, ...]  # best first; the answer when status is "answer"
     foreign: bool = False  # asked in a language the bot does not speak: answered in English, with a note
     off_topic: str | None = None  # the group of declined questions it resembles most (status "none")
+    pinyin: bool = False  # Chinese typed in pinyin (``foreign`` too), matched with the phrasings in pinyin
 
     @property
     def best(self) -> Candidate | None:
@@ -239,6 +245,9 @@ class Matcher:
         for lang in {*langs}:
             rows = np.flatnonzero(np.array([x == lang for x in langs], dtype=bool))
             self._by_lang_postings[lang] = (rows, _Postings([ids[i] for i in rows], gram_weights))
+        # the Chinese phrasings in pinyin, for questions typed in pinyin (built on the first one)
+        self._pinyin = PinyinIndex([(owner, text) for (owner, _), text in zip(folded, texts, strict=True)],
+                                   len(self._owner_ids), kb.names, kb.within)
         owners = np.array([r[0] for r in folded], dtype=np.intp)
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
@@ -435,6 +444,8 @@ class Matcher:
         needed; the bot runs only that last step in a worker thread (the model releases the GIL, the n-grams do not,
         and handing them to a thread costs more than they take)."""
         reading, scores, quick = self._lexical_judgement(question, lang_hint)
+        if reading.pinyin:  # neither the model nor the classifiers read pinyin: settled on its own scale
+            return Draft(question, reading, scores, self._verdict(reading, scores, sure=True))
         if quick is None:
             return Draft(question, reading, scores, self._verdict(reading, scores, sure=False))
         if shortcut and self.shortcuts(quick, self.thresholds):
@@ -468,6 +479,9 @@ class Matcher:
         """The n-grams' own verdict (None without an embedding model) and the verdict with the model: what tuning
         needs to weigh where the shortcut should lie."""
         reading, scores, quick = self._lexical_judgement(question, lang_hint)
+        if reading.pinyin:
+            verdict = self._verdict(reading, scores, sure=True)
+            return (None if quick is None else verdict), verdict
         if quick is None:
             return None, self._verdict(reading, scores, sure=False)
         return quick, self._with_model(question, reading, scores)
@@ -480,6 +494,10 @@ class Matcher:
             quick.best, quick.second, quick.declined_best, replace(t, answer=t.shortcut, margin=t.shortcut_margin)
         )
 
+    def prepare(self) -> None:
+        """Build what is otherwise built on first use: the phrasings in pinyin (``bot.pinyin``, about 0.3 s)."""
+        self._pinyin.build()
+
     def language(self, question: str, lang_hint: str | None = None) -> Reading:
         """The language ``question`` is answered in, read as ``search`` reads it: without the names spelt alike in
         every language (for callers that list entries rather than search, such as inline mode)."""
@@ -487,6 +505,8 @@ class Matcher:
 
     def _lexical_judgement(self, question: str, lang_hint: str | None) -> tuple[Reading, np.ndarray, Judgement | None]:
         reading = self.language(question, lang_hint)
+        if reading.pinyin:
+            return reading, self._pinyin.scores(question), None
         scores = self._lexical_scores(question, reading.likely)
         quick = self._verdict(reading, scores, sure=False) if self.semantic is not None else None
         return reading, scores, quick
@@ -502,7 +522,8 @@ class Matcher:
         n = len(self.kb.entries)
         declined = bool(len(order)) and order[0] >= n
         declined_best = float(scores[n:].max()) if len(scores) > n else 0.0
-        return Judgement(reading.lang, reading.foreign, top, declined, best, second, scores[:n], declined_best, sure)
+        return Judgement(reading.lang, reading.foreign, top, declined, best, second, scores[:n], declined_best, sure,
+                         reading.pinyin)
 
     def search(self, question: str, lang_hint: str | None = None, limit: int = 3, shortcut: bool = True) -> Match:
         """The best entry for ``question`` if the matcher is confident, else up to ``limit`` close alternatives."""
@@ -518,21 +539,21 @@ class Matcher:
         return [self._match(d.question, j, limit) for d, j in zip(drafts, self._settle_many(drafts), strict=True)]
 
     def _match(self, question: str, j: Judgement, limit: int) -> Match:
-        t = self.thresholds
+        t = PINYIN_THRESHOLDS if j.pinyin else self.thresholds
         if j.declined:
-            return Match(question, j.lang, "none", (), j.foreign, off_topic=j.top)
+            return Match(question, j.lang, "none", (), j.foreign, off_topic=j.top, pinyin=j.pinyin)
         order = np.argsort(-j.entry_scores, kind="stable")[:limit]
         close = tuple(
             Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4))
             for i in order if j.entry_scores[i] >= t.suggest
         )
-        if j.sure or answers(j.best, j.second, j.declined_best, t):
+        if (j.sure and not j.pinyin) or answers(j.best, j.second, j.declined_best, t):
             status: Literal["answer", "uncertain", "none"] = "answer"
         elif close:
             status = "uncertain"
         else:
             status = "none"
-        return Match(question, j.lang, status, close, j.foreign)
+        return Match(question, j.lang, status, close, j.foreign, pinyin=j.pinyin)
 
     def rank(self, question: str, limit: int = 10, langs: Sequence[str] = ()) -> Sequence[Candidate]:
         """The entries closest to ``question``, best first, however weak (for browsing and inline search, which runs
@@ -572,6 +593,7 @@ class Judgement:
     entry_scores: np.ndarray
     declined_best: float  # the best score of a group of declined questions (0.0 when the knowledge base has none)
     sure: bool = False  # settled by the n-grams alone, without the embedding model (scores are n-gram scores)
+    pinyin: bool = False  # typed in pinyin: scores are ``bot.pinyin``'s, weighed against ``PINYIN_THRESHOLDS``
 
 
 def answers(best: Any, second: Any, declined: Any, thresholds: Thresholds, answer: Any = None) -> Any:

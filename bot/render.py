@@ -145,13 +145,13 @@ def render_match(match: Match, kb: KnowledgeBase, *, recorded: bool = False) -> 
     lang = match.lang
     if match.best is not None:
         if match.foreign:
-            note = t("foreign_note", lang)
+            note = t("pinyin_note" if match.pinyin else "foreign_note", lang)
             head = f"<i>{_e(note)}</i>\n"
             card = render_answer(match.best.entry, kb, lang, limit=MESSAGE_LIMIT - len(head))
             return Card(head + card.html, f"{note}\n{card.text}")
         return render_answer(match.best.entry, kb, lang)
     # a question in a language the bot does not speak: say so, and which languages it does, before the rest
-    notes = [t("foreign_languages", lang)] if match.foreign else []
+    notes = [t("pinyin_languages" if match.pinyin else "foreign_languages", lang)] if match.foreign else []
     if match.status == "uncertain":
         titles = [c.entry.text("title", lang) for c in match.alternatives]
         h = [f"<i>{_e(line)}</i>" for line in notes] + [_e(t("uncertain", lang))]

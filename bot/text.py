@@ -427,7 +427,8 @@ def latin_language(text: str) -> tuple[str | None, float, tuple[str, ...]]:
 #: Chinese written in pinyin has at least this many words to be read as such: shorter, a few words of the bot's own
 #: languages are valid pinyin too ("ma e legale?", "la casa de mi")
 PINYIN_MIN_WORDS = 4
-_PINYIN_SOUND = regex.compile(r"zh|[xq][iu]|[aeiou]ng\b|uo|iao", regex.IGNORECASE)  # spelt so in pinyin, seldom else
+# spelt so in pinyin, seldom in the bot's other languages (English has sh, but few of its words are pinyin syllables)
+_PINYIN_SOUND = regex.compile(r"zh|sh[aeiou]|x[iu]|qi|[aeiou]ng\b|uo|iao", regex.IGNORECASE)
 _INITIALS = ("", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "zh", "ch", "sh", "r", "z", "c",
              "s", "y", "w")
 _FINALS = ("a", "o", "e", "i", "u", "v", "ai", "ei", "ui", "ao", "ou", "iu", "ie", "ve", "ue", "er", "an", "en", "in",
@@ -457,11 +458,17 @@ def _is_pinyin_word(word: str) -> bool:
 
 def is_pinyin(text: str) -> bool:
     """Whether Latin-script ``text`` is Chinese written in pinyin ("helan you zhongguo jingchazhan ma"): at least
-    ``PINYIN_MIN_WORDS`` words, every one made of pinyin syllables (with tone marks, tone numbers or neither), and a
-    sound pinyin spells in a way the bot's other languages seldom do (zh, xi, qu, a final -ng, uo, iao)."""
+    ``PINYIN_MIN_WORDS`` words, every one made of pinyin syllables (with tone marks, tone numbers or neither), one
+    of them with a sound pinyin spells in a way the bot's other languages seldom do (zh, sh, xi, qi, a final -ng, uo,
+    iao; not qu: "que", "quando"). Spanish, Portuguese and Italian have many words that are pinyin syllables ("la",
+    "de", "china", "chi"), so a text with any other word is not taken for pinyin, though people mix in an English
+    word or two ("shenme shi overseas police station"): reading those as pinyin took short Spanish questions naming
+    Xi for pinyin."""
     words = _LETTERS.findall(text)
-    return (len(words) >= PINYIN_MIN_WORDS and _PINYIN_SOUND.search(text) is not None
-            and all(_is_pinyin_word(_MARKS.sub("", unicodedata.normalize("NFD", w.lower()))) for w in words))
+    if len(words) < PINYIN_MIN_WORDS:
+        return False
+    spelt = [w for w in (_MARKS.sub("", unicodedata.normalize("NFD", w.lower())) for w in words) if _is_pinyin_word(w)]
+    return len(spelt) == len(words) and any(_PINYIN_SOUND.search(w) for w in spelt)
 
 
 @dataclass(frozen=True)
@@ -472,6 +479,7 @@ class Reading:
     # Latin-script text in a language the bot speaks: the languages it may well be in, ``lang`` among them (the
     # matcher reads only their phrasings, and English ones); empty when not known (Chinese, foreign, no letters)
     likely: tuple[str, ...] = ()
+    pinyin: bool = False  # Chinese typed in pinyin (``foreign`` too: answered in English, with a note of its own)
 
 
 def read_language(text: str, hint: str | None = None, names: Aliases | None = None) -> Reading:
@@ -510,8 +518,9 @@ def read_language(text: str, hint: str | None = None, names: Aliases | None = No
     if not _LATIN_WORD.search(words):
         return Reading(preferred or languages.DEFAULT)
     sample = words[:LANGUAGE_SAMPLE_CHARS]
-    if is_pinyin(sample) and (names is None or is_pinyin(names.without_names(sample))):
-        return Reading(languages.DEFAULT, foreign=True)  # the phrasings are in characters: as a foreign language
+    unnamed = sample if names is None else names.without_names(sample)  # names alone are no pinyin text
+    if is_pinyin(unnamed):
+        return Reading(languages.DEFAULT, foreign=True, pinyin=True)  # matched with the phrasings in pinyin
     lang, confidence, likely = latin_language(sample)
     if confidence < MIN_CONFIDENCE:
         chosen = preferred if preferred and not languages.is_chinese(preferred) else lang or languages.DEFAULT
