@@ -67,7 +67,8 @@ class PinyinIndex:
         spelt = {group[0]: chr(_MARK_BASE + number) for number, group in enumerate(groups)
                  if len(group[0]) >= _MIN_SPELT_NAME and group[0].isascii() and any(_HAN.search(n) for n in group)}
         self._spelt = spelt
-        self._spelt_pattern = regex.compile("|".join(sorted(spelt, key=len, reverse=True))) if spelt else None
+        self._spelt_pattern = (regex.compile("|".join(regex.escape(n) for n in sorted(spelt, key=len, reverse=True)))
+                               if spelt else None)
         self._lock = threading.Lock()
         self._built: tuple[sparse.csr_matrix, dict[str, int], np.ndarray, np.ndarray, np.ndarray] | None = None
 
