@@ -245,7 +245,7 @@ class Matcher:
         for lang in {*langs}:
             rows = np.flatnonzero(np.array([x == lang for x in langs], dtype=bool))
             self._by_lang_postings[lang] = (rows, _Postings([ids[i] for i in rows], gram_weights))
-        # the Chinese phrasings in pinyin, for questions typed in pinyin (built on the first one)
+        # the Chinese phrasings in pinyin, for questions typed in pinyin (built by ``prepare``, or on the first one)
         self._pinyin = PinyinIndex([(owner, text) for (owner, _), text in zip(folded, texts, strict=True)],
                                    len(self._owner_ids), kb.names, kb.within)
         owners = np.array([r[0] for r in folded], dtype=np.intp)
@@ -479,9 +479,9 @@ class Matcher:
         """The n-grams' own verdict (None without an embedding model) and the verdict with the model: what tuning
         needs to weigh where the shortcut should lie."""
         reading, scores, quick = self._lexical_judgement(question, lang_hint)
-        if reading.pinyin:
+        if reading.pinyin:  # on a scale of its own, which the other thresholds are not tuned on; one verdict
             verdict = self._verdict(reading, scores, sure=True)
-            return (None if quick is None else verdict), verdict
+            return (verdict if self.semantic is not None else None), verdict
         if quick is None:
             return None, self._verdict(reading, scores, sure=False)
         return quick, self._with_model(question, reading, scores)

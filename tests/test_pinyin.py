@@ -82,3 +82,10 @@ def test_pinyin_questions_keep_to_their_own_thresholds(matcher: Matcher) -> None
     close = matcher.search("helan you zhongguo jingchazhan ma")
     assert close.status == "uncertain" and close.candidates[0].entry.id == "response-netherlands"
     assert all(c.score >= PINYIN_THRESHOLDS.suggest for c in close.candidates)
+
+
+def test_tuning_gets_both_verdicts_for_a_pinyin_question_as_for_any(matcher: Matcher) -> None:
+    """``tune`` lines the n-grams' verdicts up with the questions: a pinyin question must not drop out of them."""
+    pairs = [matcher.judge_both(q) for q in ("helan you zhongguo jingchazhan ma", "how many stations are there")]
+    assert all((quick is None) == (matcher.semantic is None) for quick, _ in pairs)
+    assert pairs[0][1].pinyin and not pairs[1][1].pinyin
