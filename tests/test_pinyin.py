@@ -76,8 +76,8 @@ def test_a_pinyin_question_is_answered_from_the_chinese_phrasings(kb: KnowledgeB
 
 
 def test_pinyin_questions_keep_to_their_own_thresholds(matcher: Matcher) -> None:
-    """Scores on the pinyin scale (0 to 1) never clear the other thresholds; the declined questions still decline,
-    and a question close to two entries gets a choice rather than a guess."""
+    """``PINYIN_THRESHOLDS``: the declined questions still decline, and a question close to two entries (the
+    Netherlands and South Korea ask alike but for the name) gets a choice rather than a guess."""
     small_talk = matcher.search("ni hao ni shi jiqiren ma")
     assert small_talk.status == "none" and small_talk.off_topic == "small-talk"
     close = matcher.search("helan you zhongguo jingchazhan ma")
