@@ -24,7 +24,7 @@ ASKED_MEMORY = 5000
 EXAMPLES = ("what-are-overseas-police-stations", "claim-stations-do-not-exist", "safety-if-contacted")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Asked:
     """What an answer card (or a "did you mean" choice) in a private chat answered: the question (empty when the bot
     may not keep it), its language, the runners-up it was matched against, whether the asker has already said it
