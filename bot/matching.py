@@ -445,7 +445,7 @@ class Matcher:
         and handing them to a thread costs more than they take)."""
         reading, scores, quick = self._lexical_judgement(question, lang_hint)
         if reading.pinyin:  # neither the model nor the classifiers read pinyin: settled on its own scale
-            return Draft(question, reading, scores, self._verdict(reading, scores, sure=True))
+            return Draft(question, reading, scores, self._verdict(reading, scores, sure=False))
         if quick is None:
             return Draft(question, reading, scores, self._verdict(reading, scores, sure=False))
         if shortcut and self.shortcuts(quick, self.thresholds):
@@ -480,7 +480,7 @@ class Matcher:
         needs to weigh where the shortcut should lie."""
         reading, scores, quick = self._lexical_judgement(question, lang_hint)
         if reading.pinyin:  # on a scale of its own, which the other thresholds are not tuned on; one verdict
-            verdict = self._verdict(reading, scores, sure=True)
+            verdict = self._verdict(reading, scores, sure=False)
             return (verdict if self.semantic is not None else None), verdict
         if quick is None:
             return None, self._verdict(reading, scores, sure=False)
@@ -547,7 +547,7 @@ class Matcher:
             Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4))
             for i in order if j.entry_scores[i] >= t.suggest
         )
-        if (j.sure and not j.pinyin) or answers(j.best, j.second, j.declined_best, t):
+        if j.sure or answers(j.best, j.second, j.declined_best, t):
             status: Literal["answer", "uncertain", "none"] = "answer"
         elif close:
             status = "uncertain"

@@ -23,14 +23,12 @@ import regex
 from pypinyin import Style, lazy_pinyin
 from scipy import sparse
 
-from bot.text import Aliases, fold
+from bot.text import NAME_MARK, Aliases, fold
 
 _HAN = regex.compile(r"\p{Han}")
 _TONE_NUMBER = regex.compile(r"(?<=\p{L})[1-5]")
 _NOT_LETTER_OR_DIGIT = regex.compile(r"[^\p{L}\p{N}]+")
 _GRAM = 3
-_MARK = regex.compile(r"[\U000F0000-\U000FFFFD]")  # ``Aliases``' marks of names (Supplementary Private Use Area-A)
-_MARK_BASE = 0xF0000  # as ``text.Aliases`` numbers its groups' marks
 _MIN_SPELT_NAME = 5  # letters a name's pinyin needs to be looked for inside a run ("helan", "faguo"; not "ri")
 _NAME = "#"  # a name's feature: this and its group's mark (never a 3-gram of pinyin, which has no "#")
 #: How many 3-grams a shared name counts for.
@@ -65,39 +63,40 @@ class PinyinIndex:
         groups = [[spell(next(n for n in group if _HAN.search(n))), *group] if any(_HAN.search(n) for n in group)
                   else list(group) for group in names]
         self._aliases = Aliases(groups, marks=1, within=within)
-        # the same names found in the run of pinyin itself, for those who split them into syllables ("he lan")
-        spelt = {group[0]: chr(_MARK_BASE + number) for number, group in enumerate(groups)
+        # the same names found in the run of pinyin itself, for those who split them into syllables ("he lan"),
+        # with the marks the aliases give them (a place's and its country's)
+        spelt = {group[0]: frozenset(NAME_MARK.findall(self._aliases.apply(group[0]))) for group in groups
                  if len(group[0]) >= _MIN_SPELT_NAME and group[0].isascii() and any(_HAN.search(n) for n in group)}
         self._spelt = spelt
         self._spelt_pattern = (regex.compile("|".join(regex.escape(n) for n in sorted(spelt, key=len, reverse=True)))
                                if spelt else None)
         self._lock = threading.Lock()
-        self._rarest = 1.0
-        self._built: tuple[sparse.csr_matrix, dict[str, int], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._built: tuple[sparse.csr_matrix, dict[str, int], np.ndarray, np.ndarray, np.ndarray, float] | None = None
 
     def _read(self, text: str) -> str:
         """A text (a phrasing in characters, or a question in pinyin) as the run of pinyin letters compared, each
         name followed by its group's mark (a private-use character, which ``_features`` takes out)."""
         folded = _TONE_NUMBER.sub("", fold(text))
         named = self._aliases.apply(folded)
-        marks = "".join(_MARK.findall(named))
-        return spell(_MARK.sub(" ", named)) + marks
+        marks = "".join(NAME_MARK.findall(named))
+        return spell(NAME_MARK.sub(" ", named)) + marks
 
     def _features(self, text: str) -> set[str]:
         """The 3-grams of a text's run of pinyin, and a feature for each name in it: a shared name then counts for
         more than a few shared letters ("nanhan" and "helan" end alike)."""
         read = self._read(text)
-        run = _MARK.sub("", read)
-        marks = set(_MARK.findall(read))
+        run = NAME_MARK.sub("", read)
+        marks = set(NAME_MARK.findall(read))
         if self._spelt_pattern is not None:
-            marks |= {self._spelt[m.group()] for m in self._spelt_pattern.finditer(run)}
+            for m in self._spelt_pattern.finditer(run):
+                marks |= self._spelt[m.group()]
         return _grams(run) | {_NAME + mark for mark in marks}
 
     def build(self) -> None:
         """Write out the phrasings in pinyin now rather than on the first pinyin question (off the event loop)."""
         self._index()
 
-    def _index(self) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+    def _index(self) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray, np.ndarray, np.ndarray, float]:
         with self._lock:
             if self._built is None:
                 vocab: dict[str, int] = {}
@@ -114,7 +113,7 @@ class PinyinIndex:
                 weights = np.ones(max(1, len(vocab)), dtype=np.float32)
                 for column, have in holders.items():
                     weights[column] = np.log1p(n / len(have))
-                self._rarest = float(weights.max())  # of the 3-grams, before the names weigh more
+                rarest = float(weights.max())  # of the 3-grams, before the names weigh more
                 for gram, column in vocab.items():
                     if gram.startswith(_NAME):
                         weights[column] *= NAME_WEIGHT
@@ -123,21 +122,21 @@ class PinyinIndex:
                 columns = np.fromiter((c for r in rows for c in r), dtype=np.int32, count=int(starts[-1]))
                 matrix = sparse.csr_matrix((weights[columns], columns, starts), shape=(len(rows), len(weights)))
                 lengths = np.asarray(matrix.sum(axis=1), dtype=np.float32).ravel()
-                self._built = (matrix, vocab, lengths, owners, weights)
+                self._built = (matrix, vocab, lengths, owners, weights, rarest)
             return self._built
 
     def scores(self, question: str) -> np.ndarray:
         """Every owner's score for a pinyin ``question``: the weighted Dice similarity of its best phrasing, 0.0 to
         1.0 (a 3-gram no phrasing has, such as a typo's, weighs as much as the rarest one a phrasing has)."""
         out = np.zeros(self._n_owners, dtype=np.float32)
-        matrix, vocab, lengths, owners, weights = self._index()
+        matrix, vocab, lengths, owners, weights, rarest = self._index()
         grams = self._features(question)
         known = [vocab[g] for g in grams if g in vocab]
         if not known or not len(owners):
             return out
         query = np.zeros(matrix.shape[1], dtype=np.float32)
         query[known] = 1.0
-        size = float(weights[known].sum() + self._rarest * (len(grams) - len(known)))
+        size = float(weights[known].sum() + rarest * (len(grams) - len(known)))
         dice = 2 * (matrix @ query) / (lengths + size)
         np.maximum.at(out, owners, dice.astype(np.float32))
         return out

@@ -299,6 +299,8 @@ def name_pattern(names: Iterable[str]) -> str:
 
 _MARK_BASE = 0xF0000  # Supplementary Private Use Area-A: never in folded text (``clean`` removes private use)
 _MARK_COUNT = 0xFFFE
+#: The marks ``Aliases(marks=...)`` puts after the names it finds, one character standing for each group.
+NAME_MARK = regex.compile(f"[{chr(_MARK_BASE)}-{chr(_MARK_BASE + _MARK_COUNT - 1)}]")
 
 
 _OTHER_WORD = regex.compile(r"[\p{L}--\p{Han}]+", regex.V1)
@@ -460,15 +462,11 @@ def is_pinyin(text: str) -> bool:
     """Whether Latin-script ``text`` is Chinese written in pinyin ("helan you zhongguo jingchazhan ma"): at least
     ``PINYIN_MIN_WORDS`` words, every one made of pinyin syllables (with tone marks, tone numbers or neither), one
     of them with a sound pinyin spells in a way the bot's other languages seldom do (zh, sh, xi, qi, a final -ng, uo,
-    iao; not qu: "que", "quando"). Spanish, Portuguese and Italian have many words that are pinyin syllables ("la",
-    "de", "china", "chi"), so a text with any other word is not taken for pinyin, though people mix in an English
-    word or two ("shenme shi overseas police station"): reading those as pinyin took short Spanish questions naming
-    Xi for pinyin."""
-    words = _LETTERS.findall(text)
-    if len(words) < PINYIN_MIN_WORDS:
-        return False
-    spelt = [w for w in (_MARKS.sub("", unicodedata.normalize("NFD", w.lower())) for w in words) if _is_pinyin_word(w)]
-    return len(spelt) == len(words) and any(_PINYIN_SOUND.search(w) for w in spelt)
+    iao; not qu: "que", "quando"). A text with any other word is not pinyin: Spanish, Portuguese and Italian have many
+    words that are pinyin syllables ("la", "de", "china", "chi"; see the README)."""
+    words = [_MARKS.sub("", unicodedata.normalize("NFD", w.lower())) for w in _LETTERS.findall(text)]
+    return (len(words) >= PINYIN_MIN_WORDS and all(_is_pinyin_word(w) for w in words)
+            and any(_PINYIN_SOUND.search(w) for w in words))
 
 
 @dataclass(frozen=True)
