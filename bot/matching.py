@@ -38,6 +38,7 @@ from bot import classifier
 from bot.classifier import ClassifierStore, NgramClassifier
 from bot.facts import Entry, KnowledgeBase
 from bot.pinyin import PinyinIndex
+from bot.places import Gazetteer, covers, focus_of
 from bot.semantic import EMBED_MAX_CHARS, Embedder, EmbeddingCache, SemanticIndex
 from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
 
@@ -102,6 +103,14 @@ class Thresholds:
 LEXICAL_THRESHOLDS = Thresholds(answer=0.96, margin=3.0, decline_lead=0.6, auto_reply=1.3, name_weight=1)
 SEMANTIC_THRESHOLDS = Thresholds(answer=1.51, margin=2.75, decline_lead=0.5, auto_reply=2.15, shortcut=2.3,
                                  shortcut_margin=2.0)
+#: An entry is about places when at least ``PLACED_SHARE`` of its phrasings name a country or continent
+#: (``bot.places``), and then about those, and the people and organisations, that ``FOCUS_SHARE`` of them name: the
+#: entries of countries (90% of their phrasings), Latin America (92%), Liu v. Poland (62%), Wang Jingyu (56%); not
+#: Zhao Lijian's words (23%) nor the New York guilty plea (31%). See the README.
+PLACED_SHARE = 0.5
+FOCUS_SHARE = 0.1
+#: How many entries past the limit a match looks at, to fill its alternatives when some are about other places.
+_ELSEWHERE = 5
 #: For a question typed in pinyin, scored by ``bot.pinyin`` alone (a Dice similarity, 0 to 1), with or without the
 #: model: chosen on ``eval/pinyin.yaml`` (see the README).
 PINYIN_THRESHOLDS = Thresholds(answer=0.9, margin=1.0, decline_lead=0.1, suggest=0.25, auto_reply=2.0)
@@ -249,6 +258,18 @@ class Matcher:
         self._pinyin = PinyinIndex([(owner, text) for (owner, _), text in zip(folded, texts, strict=True)],
                                    len(self._owner_ids), kb.names, kb.within)
         owners = np.array([r[0] for r in folded], dtype=np.intp)
+        # where each entry is about (the places a share of its phrasings name), and every place it speaks of (those
+        # and the places its titles and answers name): ``_about_places``
+        self._gazetteer = Gazetteer(kb.names, kb.within)
+        named: list[list[frozenset[str]]] = [[] for _ in kb.entries]
+        for owner, key in folded:
+            if owner < len(kb.entries):
+                named[owner].append(self._gazetteer.places_in_folded(key))
+        self._focus = [focus_of(places, PLACED_SHARE, FOCUS_SHARE) for places in named]
+        self._scope = [
+            focus.union(*(self._gazetteer.places(t) for t in (*e.title.values(), *e.answer.values())))
+            for focus, e in zip(self._focus, kb.entries, strict=True)
+        ]
         self._group_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._group_entries = owners[self._group_starts] if len(owners) else owners
         # classifiers trained on the phrasings (bot.classifier), when there are enough of them to learn from
@@ -542,18 +563,29 @@ class Matcher:
         t = PINYIN_THRESHOLDS if j.pinyin else self.thresholds
         if j.declined:
             return Match(question, j.lang, "none", (), j.foreign, off_topic=j.top, pinyin=j.pinyin)
-        order = np.argsort(-j.entry_scores, kind="stable")[:limit]
-        close = tuple(
-            Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4))
-            for i in order if j.entry_scores[i] >= t.suggest
-        )
-        if j.sure or answers(j.best, j.second, j.declined_best, t):
+        order = np.argsort(-j.entry_scores, kind="stable")[: limit + _ELSEWHERE]
+        order = [i for i in order if j.entry_scores[i] >= t.suggest]
+        kept = self._about_places(question, j.lang, order)
+        close = tuple(Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4)) for i in kept[:limit])
+        if (j.sure or answers(j.best, j.second, j.declined_best, t)) and kept[:1] == order[:1]:
             status: Literal["answer", "uncertain", "none"] = "answer"
         elif close:
             status = "uncertain"
         else:
             status = "none"
         return Match(question, j.lang, status, close, j.foreign, pinyin=j.pinyin)
+
+    def _about_places(self, question: str, lang: str, order: Sequence[int]) -> list[int]:
+        """The entries of ``order`` that may answer ``question`` for the places it names: every entry that is not
+        about places (``_focus``), and those that are when they speak of a country or continent the question names,
+        or of a person or organisation it names (``places.covers``). "Did Japan investigate the stations?" is not
+        answered with Spain's entry, nor "is there a station in Auckland?" with Latin America's."""
+        if not any(self._focus[i] for i in order):
+            return list(order)
+        named = self._gazetteer.places(question, self._aliases.ordinary_words(question, lang))
+        if not named:
+            return list(order)
+        return [i for i in order if not self._focus[i] or covers(self._scope[i], named)]
 
     def rank(self, question: str, limit: int = 10, langs: Sequence[str] = ()) -> Sequence[Candidate]:
         """The entries closest to ``question``, best first, however weak (for browsing and inline search, which runs
