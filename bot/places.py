@@ -8,8 +8,9 @@ language the bot speaks, so also Japan, Japón, 日本, Auckland, 奥克兰), an
 with their countries (``within``). Regions (Latin America, Europe) name their continent, and every country lies in
 the continent of its time zones. China and its cities are left out: every question is about China.
 
-The matcher uses it in ``Matcher.search``: an entry whose phrasings are about a country (``focus``) does not answer
-a question naming only other countries, outside the continents it covers (``Matcher._about_places``).
+The matcher uses it in ``Matcher.search`` (``Matcher._about_places``): an entry about places (``focus_of``: most of
+its phrasings name one) neither answers nor is offered for a question that names countries it does not speak of,
+nor their continent, nor a person or organisation it is about (``covers``).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from bot.text import fold
 
 #: CLDR locales whose names are read: the bot's languages (Portuguese as written in Brazil and in Portugal).
 _LOCALES = ("en", "es", "nl", "it", "fr", "de", "pt", "pt_PT", "zh_Hans", "zh_Hant")
-#: The continents, as the first part of the time zones' names, and the UN M49 regions (CLDR's numeric territory
-#: codes) that lie in one of them; a region spanning several (the world, "Outlying Oceania") names none.
-_ZONE_CONTINENT = {"America": "Americas", "Europe": "Europe", "Africa": "Africa", "Asia": "Asia",
-                   "Australia": "Oceania", "Pacific": "Oceania", "Indian": "Africa", "Atlantic": "Europe"}
+#: The continents, as the first part of the time zones' names (the oceans' islands, "Atlantic/Reykjavik", have
+#: cities but no continent), and the UN M49 regions (CLDR's numeric territory codes) that lie in one of them; a
+#: region spanning several (the world, "Outlying Oceania") names none.
+_ZONE_CONTINENT = {"Europe": "Europe", "America": "Americas", "Asia": "Asia", "Africa": "Africa",
+                   "Australia": "Oceania", "Pacific": "Oceania"}
+_ZONE_AREAS = frozenset({*_ZONE_CONTINENT, "Atlantic", "Indian"})
 _REGION_CONTINENT = {
     "019": "Americas", "419": "Americas", "003": "Americas", "005": "Americas", "013": "Americas", "021": "Americas",
     "029": "Americas", "150": "Europe", "151": "Europe", "154": "Europe", "155": "Europe", "039": "Europe",
@@ -39,13 +42,13 @@ _REGION_CONTINENT = {
     "143": "Asia", "145": "Asia", "009": "Oceania", "053": "Oceania", "054": "Oceania", "057": "Oceania",
     "061": "Oceania",
 }
-CONTINENTS = frozenset(_ZONE_CONTINENT.values())
 _HAN = regex.compile(r"\p{Han}")
 _TOKEN = regex.compile(r"(\p{Han}+)|([^\s\p{Han}]+)")  # a run of Chinese characters, or a word
 #: What ``Gazetteer.places`` puts before a person's or an organisation's name, to tell it from a place.
 SUBJECT = "@"
-#: Left out: China (every question is about it) and codes that are no place people ask about.
-_SKIP = frozenset({"CN", "ZZ", "UN", "QO", "XA", "XB"})
+#: Left out: China (every question is about it), codes that are no place people ask about, and parts of countries
+#: CLDR gives codes of their own (the Canary Islands, Ceuta and Melilla: Spain's time zones name them too).
+_SKIP = frozenset({"CN", "ZZ", "UN", "QO", "XA", "XB", "IC", "EA", "AC", "CP", "DG", "TA"})
 #: CLDR names (folded) that are more often an ordinary word in one of the bot's languages, a person, or another
 #: place than the place: Lima (a file in Portuguese), Colombo (a surname), Granada (Grenada in Spanish, a city in
 #: Spain), Island (Iceland in German); and Chinese names found inside other words, as Chinese has no spaces: 海地
@@ -67,7 +70,7 @@ _ORDINARY = frozenset({
 @cache
 def _cldr_places() -> dict[str, frozenset[str]]:
     """Folded CLDR names of countries, regions and time-zone cities in the bot's languages: their countries (a
-    city), or their continent (a region). Read once a process (about 0.1 s)."""
+    city), or their continent (a region). Read once a process (about 0.3 s)."""
     out: dict[str, set[str]] = {}
     for loc in _LOCALES:
         for code, name in Locale.parse(loc).territories.items():
@@ -76,7 +79,7 @@ def _cldr_places() -> dict[str, frozenset[str]]:
                 out.setdefault(fold(name), set()).add(place)
     for zone, country in get_global("zone_territories").items():
         # not the cities of a country's provinces (America/Argentina/Cordoba: Córdoba is also in Spain)
-        if country in _SKIP or zone.count("/") != 1 or zone.partition("/")[0] not in _ZONE_CONTINENT:
+        if country in _SKIP or zone.count("/") != 1 or zone.partition("/")[0] not in _ZONE_AREAS:
             continue
         for loc in _LOCALES:
             out.setdefault(fold(get_timezone_location(zone, locale=loc, return_city=True)), set()).add(country)
@@ -85,14 +88,16 @@ def _cldr_places() -> dict[str, frozenset[str]]:
 
 @cache
 def continent_of() -> dict[str, str]:
-    """Each country's continent: where most of its time zones are (Spain's are in Europe, Africa and the Atlantic:
-    Europe, as the Atlantic islands count; Russia's: Asia)."""
+    """Each country's continent: where most of its time zones are (Russia's: Asia), on a tie the one listed first in
+    ``_ZONE_CONTINENT`` (Spain's Madrid and Ceuta: Europe; Ecuador's Guayaquil and Galápagos: the Americas); none
+    for a country whose zones are all on an ocean's islands (Iceland)."""
     counts: dict[str, Counter[str]] = {}
     for zone, country in get_global("zone_territories").items():
         continent = _ZONE_CONTINENT.get(zone.partition("/")[0])
         if continent:
             counts.setdefault(country, Counter())[continent] += 1
-    return {country: c.most_common(1)[0][0] for country, c in counts.items()}
+    rank = {continent: n for n, continent in enumerate(dict.fromkeys(_ZONE_CONTINENT.values()))}  # ties: first listed
+    return {country: min(c, key=lambda k: (-c[k], rank[k])) for country, c in counts.items()}
 
 
 class Gazetteer:

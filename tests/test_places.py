@@ -8,7 +8,7 @@ import pytest
 
 from bot.facts import KnowledgeBase
 from bot.matching import LEXICAL_THRESHOLDS, Matcher
-from bot.places import Gazetteer, covers, focus_of
+from bot.places import Gazetteer, continent_of, covers, focus_of
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +21,7 @@ def gazetteer(kb: KnowledgeBase) -> Gazetteer:
     ("日本有没有？", "JP"), ("Nieuw-Zeeland", "NZ"), ("紐西蘭有嗎", "NZ"), ("a Nova Zelândia", "NZ"),
     ("in Auckland", "NZ"), ("奥克兰", "NZ"), ("Gab es eine Station in Bukarest?", "RO"), ("Zurigo", "CH"),
     ("Rotterdam", "NL"), ("鹿特丹有吗", "NL"), ("die Tweede Kamer", "NL"), ("the Garda", "IE"),
+    ("en Canarias", "ES"), ("na Madeira", "PT"),
 ])
 def test_a_country_is_found_under_any_of_its_names_and_through_its_places(
     gazetteer: Gazetteer, text: str, expected: str
@@ -44,6 +45,13 @@ def test_china_ordinary_words_and_names_inside_other_words_are_no_place(gazettee
     assert gazetteer.places("沿海地区的侨团") == frozenset()
     assert gazetteer.places("la policía china usa estas estaciones") == {"US"}
     assert gazetteer.places("la policía china usa estas estaciones", frozenset({"usa"})) == frozenset()
+
+
+def test_a_country_lies_in_the_continent_of_most_of_its_time_zones() -> None:
+    continents = continent_of()
+    assert continents["RU"] == "Asia" and continents["NZ"] == "Oceania" and continents["CL"] == "Americas"
+    assert continents["ES"] == "Europe" and continents["EC"] == "Americas"  # ties: Ceuta, the Galápagos
+    assert "IS" not in continents  # an ocean's island
 
 
 def test_an_entry_covers_its_countries_their_continent_when_named_and_its_subjects() -> None:
