@@ -18,6 +18,8 @@ most with, by the same Dice similarity over those phrasings' rows; the model, wh
 characters, also reads the two sentence windows the n-grams rate highest. The thresholds were chosen on the
 development question set (``python -m bot eval --tune``, see ``bot.evaluation``). A question typed in pinyin is
 compared with the Chinese phrasings written out in pinyin instead (``bot.pinyin``), against thresholds of its own.
+Last, an entry about a country neither answers nor is offered for a question that names only countries it does not
+speak of (``bot.places``: "did Japan investigate the stations?" is not answered with Spain's entry).
 """
 
 from __future__ import annotations
@@ -105,8 +107,8 @@ SEMANTIC_THRESHOLDS = Thresholds(answer=1.51, margin=2.75, decline_lead=0.5, aut
                                  shortcut_margin=2.0)
 #: An entry is about places when at least ``PLACED_SHARE`` of its phrasings name a country or continent
 #: (``bot.places``), and then about those, and the people and organisations, that ``FOCUS_SHARE`` of them name: the
-#: entries of countries (90% of their phrasings), Latin America (92%), Liu v. Poland (62%), Wang Jingyu (56%); not
-#: Zhao Lijian's words (23%) nor the New York guilty plea (31%). See the README.
+#: entries of countries (71-94% of their phrasings), Latin America (92%), Liu v. Poland (62%), Wang Jingyu (56%);
+#: not Zhao Lijian's words (23%) nor the New York guilty plea (31%). See the README.
 PLACED_SHARE = 0.5
 FOCUS_SHARE = 0.1
 #: How many entries past the limit a match looks at, to fill its alternatives when some are about other places.
@@ -567,7 +569,7 @@ class Matcher:
         order = [i for i in order if j.entry_scores[i] >= t.suggest]
         kept = self._about_places(question, j.lang, order)
         close = tuple(Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4)) for i in kept[:limit])
-        if (j.sure or answers(j.best, j.second, j.declined_best, t)) and kept[:1] == order[:1]:
+        if (j.sure or answers(j.best, j.second, j.declined_best, t)) and kept and kept[0] == order[0]:
             status: Literal["answer", "uncertain", "none"] = "answer"
         elif close:
             status = "uncertain"
