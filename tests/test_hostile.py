@@ -571,7 +571,9 @@ async def test_end_to_end_hostile_updates_leave_the_bot_alive_and_every_reply_va
     mark = bot.api.mark()
     for update in updates:
         bot.api.push(update)
-    await _settle(bot.api)
+    # three quiet seconds: on a slow day for the machine the bot paused over a second mid-flood (the embedding model
+    # reading a batch), and the replies were counted before it had sent most of them (this failed at 3f9f43b too)
+    await _settle(bot.api, quiet=3.0)
 
     # still alive, and still answering
     r = await bot.reply_to(bot.api.private_message(ALICE, "How many Chinese police stations are there abroad?"))
