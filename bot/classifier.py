@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -282,6 +283,11 @@ class ClassifierStore:
         found = self.get(key)
         if isinstance(found, kind):
             return found
+        # tens of seconds on two cores (the bundled knowledge's two: 36 s and 13 s), said so that a slow start or
+        # reload explains itself
+        log.info("training the classifier over %s (none trained for these phrasings in %s)", kind.kind,
+                 self.path or "memory")
+        started = time.perf_counter()
         try:
             trained = train()
         except Exception:
@@ -289,6 +295,7 @@ class ClassifierStore:
             return None
         if trained is not None:
             self.put(trained)
+            log.info("classifier over %s trained in %.1f s", kind.kind, time.perf_counter() - started)
         return trained
 
     def put(self, item: Classifier) -> None:

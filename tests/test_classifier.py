@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -122,14 +123,20 @@ def test_a_damaged_or_unwritable_store_is_not_fatal(tmp_path: Path, caplog: pyte
 
 
 def test_a_matcher_trains_once_and_reads_the_store_afterwards(kb: KnowledgeBase, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
     store = ClassifierStore(tmp_path / "c.npz")
-    first = Matcher(kb, classifiers=store)
+    with caplog.at_level(logging.INFO, logger="bot.classifier"):
+        first = Matcher(kb, classifiers=store)
+    said = [r.getMessage() for r in caplog.records]  # a slow start says why
     assert len(first.classifier_keys) == 1 and store.save()
+    assert said[0].startswith("training the classifier over ngrams") and "trained in" in said[1]
+    caplog.clear()
     calls: list[int] = []
     monkeypatch.setattr(NgramClassifier, "train", classmethod(lambda *a, **k: calls.append(1)))
-    second = Matcher(kb, classifiers=ClassifierStore(tmp_path / "c.npz"))
-    assert calls == [] and second.classifier_keys == first.classifier_keys
+    with caplog.at_level(logging.INFO, logger="bot.classifier"):
+        second = Matcher(kb, classifiers=ClassifierStore(tmp_path / "c.npz"))
+    assert calls == [] and second.classifier_keys == first.classifier_keys and not caplog.records
     question = "how many police stations are there abroad"
     assert np.array_equal(second.scores(question), first.scores(question))
 
