@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from bot import classifier, semantic
 from bot.facts import DEFAULT_DIR, KnowledgeBase, require_knowledge
 from bot.matching import Matcher
 from tests.botapi import BotAPI
+from tests.harness import derived_copies
 
 FIXTURE = Path(__file__).parent / "fixtures" / "good"
 
@@ -45,12 +44,17 @@ async def api() -> AsyncIterator[BotAPI]:
 def _derived_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tests read the committed vectors and classifiers of the bundled knowledge but write new ones to copies, never
     to the repository."""
-    folder = tmp_path_factory.mktemp("derived")
     with pytest.MonkeyPatch.context() as mp:
-        for variable, committed in (("EMBEDDING_CACHE", semantic.cache_path(DEFAULT_DIR, env={})),
-                                    ("CLASSIFIER_CACHE", classifier.store_path(DEFAULT_DIR, env={}))):
-            copy = folder / committed.name
-            if committed.is_file():
-                shutil.copy(committed, copy)
-            mp.setenv(variable, str(copy))
+        for variable, copy in derived_copies(tmp_path_factory.mktemp("derived")).items():
+            mp.setenv(variable, copy)
+        yield
+
+
+@pytest.fixture(scope="module")
+def fresh_derived_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """For a module whose commands run in other processes: copies of the committed vectors and classifiers of its
+    own, as a fresh checkout has them (``tests.harness.derived_copies`` says why the session's will not do)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for variable, copy in derived_copies(tmp_path_factory.mktemp("derived")).items():
+            mp.setenv(variable, copy)
         yield

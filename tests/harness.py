@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot import classifier, semantic
 from bot.app import build_application
 from bot.config import Settings
 from bot.facts import DEFAULT_DIR, require_knowledge
@@ -58,6 +60,24 @@ def settings_for(api: BotAPI, tmp_path: Path, **overrides: Any) -> Settings:
     )
     values.update(overrides)
     return Settings(**values)
+
+
+def derived_copies(folder: Path) -> dict[str, str]:
+    """Environment variables that give a bot copies, in ``folder``, of the bundled knowledge's committed phrasing
+    vectors and trained classifiers: it reads what a fresh deployment reads and writes nothing to the repository.
+
+    Each bot process a test starts gets its own: the session's shared copy holds only the classifiers most recently
+    trained (``classifier.KEEP``), and once the bundled knowledge's had been pushed out by other tests' a bot spent
+    its start-up training them again (49 s here for both; over the start-up tests' minute in CI on a slow day)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env: dict[str, str] = {}
+    for variable, committed in (("EMBEDDING_CACHE", semantic.cache_path(DEFAULT_DIR, env={})),
+                                ("CLASSIFIER_CACHE", classifier.store_path(DEFAULT_DIR, env={}))):
+        copy = folder / committed.name
+        if committed.is_file() and not copy.exists():
+            shutil.copy(committed, copy)
+        env[variable] = str(copy)
+    return env
 
 
 _SNAPSHOTS: dict[tuple[str, ...], Snapshot] = {}

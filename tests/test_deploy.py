@@ -153,7 +153,10 @@ def _replay(rootfs: Path, venv: Path) -> tuple[Path, dict[str, str]]:
     def host(path: str, cwd: Path) -> Path:
         return rootfs / path.lstrip("/") if path.startswith("/") else cwd / path
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))}
+    # the host's environment without its pip and Python settings, nor the tests' copies of the derived files: the
+    # image reads the vectors and classifiers baked into its knowledge folder
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV")) and k not in ("EMBEDDING_CACHE", "CLASSIFIER_CACHE")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     cwd = rootfs
     for keyword, args in STEPS:

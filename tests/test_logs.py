@@ -15,6 +15,7 @@ import pytest
 
 from bot import logs
 from tests.botapi import BotAPI
+from tests.harness import derived_copies
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:AAsecret-token-value"
@@ -66,7 +67,8 @@ def test_text_by_default(restore_logging: None, capsys: pytest.CaptureFixture[st
 def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
     with BotAPI() as api:
         env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.base_url, "TELEGRAM_RATE_LIMIT": "0",
-               "DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json"}
+               "DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json",
+               **derived_copies(tmp_path / "derived")}
         process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         try:

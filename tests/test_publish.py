@@ -40,6 +40,8 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_PARTIAL_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
+pytestmark = pytest.mark.usefixtures("fresh_derived_files")
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

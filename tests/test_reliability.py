@@ -38,7 +38,7 @@ from bot.live import LiveKnowledge
 from bot.replies import text_reply
 from bot.store import ChatSettings, Store
 from tests.botapi import BotAPI, Record
-from tests.harness import Bot, settings_for, stop_bot
+from tests.harness import Bot, derived_copies, settings_for, stop_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = b"r" * 32  # the hashing key of every bot here, so tests can find a voter's row
@@ -686,10 +686,20 @@ async def test_a_group_that_migrated_keeps_its_settings_under_the_new_id(
 
 def start_process(api: BotAPI, db: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BOT_TOKEN": "123:TEST", "TELEGRAM_API_URL": api.base_url, "DATABASE_PATH": str(db),
-           "HASH_KEY": KEY.decode(), "TELEGRAM_RATE_LIMIT": "0", "ASKER_QUESTIONS_PER_MINUTE": "1000"}
+           "HASH_KEY": KEY.decode(), "TELEGRAM_RATE_LIMIT": "0", "ASKER_QUESTIONS_PER_MINUTE": "1000",
+           **derived_copies(db.parent / "derived")}
     with log.open("ab") as out:  # a file, not a pipe: nobody reads a pipe while the bot runs
         return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
+
+
+def wait_started(api: BotAPI, log: Path, after: int = 0) -> None:
+    """Until the bot started by ``start_process`` has registered its commands (its start-up done); on a timeout, the
+    error carries the end of the bot's log."""
+    try:
+        api.wait_for(method="setMyCommands", after=after, timeout=60)
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}\nthe bot's log ends:\n{log.read_text(errors='replace')[-3000:]}") from None
 
 
 def test_kill_9_in_the_middle_of_writes_loses_nothing_committed(
@@ -702,7 +712,7 @@ def test_kill_9_in_the_middle_of_writes_loses_nothing_committed(
     with BotAPI() as api:
         process = start_process(api, db, log)
         try:
-            api.wait_for(method="setMyCommands", timeout=60)
+            wait_started(api, log)
             stop = threading.Event()
 
             def produce() -> None:  # votes and unanswered questions, flowing until the kill
@@ -758,7 +768,7 @@ def test_kill_9_in_the_middle_of_writes_loses_nothing_committed(
         mark = api.mark()
         process = start_process(api, db, log)  # the same database after the crash
         try:
-            api.wait_for(method="setMyCommands", after=mark, timeout=60)
+            wait_started(api, log, after=mark)
             start = time.time()
             api.push(api.private_message(USERS + 900_000, answerable[0][0]))
             reply = api.wait_for(method="sendMessage", chat_id=USERS + 900_000, after=mark, timeout=30)
@@ -787,7 +797,7 @@ def test_the_first_english_question_after_start_up_does_not_freeze_other_chats(
     with BotAPI() as api:
         process = start_process(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
         try:
-            api.wait_for(method="setMyCommands", timeout=60)
+            wait_started(api, tmp_path / "bot.log")
             deadline = time.monotonic() + 30
             while api.polls < 2 and time.monotonic() < deadline:  # polling has begun
                 time.sleep(0.01)

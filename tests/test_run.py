@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from tests.botapi import BotAPI
+from tests.harness import derived_copies
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,7 @@ def start(api: BotAPI, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
         "TELEGRAM_API_URL": api.base_url,
         "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
         "TELEGRAM_RATE_LIMIT": "0",
+        **derived_copies(tmp_path / "derived"),
         **env,
     }
     return subprocess.Popen(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.botapi import BotAPI
+from tests.harness import derived_copies
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123:TEST"
@@ -42,6 +43,7 @@ def bot_env(api: BotAPI, tmp_path: Path, port: int, **extra: str) -> dict[str, s
         "WEBHOOK_PORT": str(port),
         "WEBHOOK_SECRET": SECRET,
         "LOG_FORMAT": "json",
+        **derived_copies(tmp_path / "derived"),
         **extra,
     }
 
