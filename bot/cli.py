@@ -186,6 +186,7 @@ def match_json(match: Match, kb: KnowledgeBase) -> dict[str, Any]:
             for s, _ in (kb.cited(entry) if entry else ())
         ],
         "alternatives": [{"id": c.entry.id, "score": c.score} for c in match.alternatives],
+        "unknown_places": list(match.unknown_places),
         "knowledge_version": kb.version,
     }
 

@@ -40,7 +40,7 @@ from bot import classifier
 from bot.classifier import ClassifierStore, NgramClassifier
 from bot.facts import Entry, KnowledgeBase
 from bot.pinyin import PinyinIndex
-from bot.places import Gazetteer, covers, focus_of
+from bot.places import CONTINENTS, SUBJECT, Gazetteer, covers, focus_of
 from bot.semantic import EMBED_MAX_CHARS, Embedder, EmbeddingCache, SemanticIndex
 from bot.text import MAX_MATCH_CHARS, Aliases, Reading, clean, fold, read_language
 
@@ -135,6 +135,9 @@ class Match:
     foreign: bool = False  # asked in a language the bot does not speak: answered in English, with a note
     off_topic: str | None = None  # the group of declined questions it resembles most (status "none")
     pinyin: bool = False  # Chinese typed in pinyin (``foreign`` too), matched with the phrasings in pinyin
+    # not answered, and entries about other places were set aside: the countries and continents it names that no
+    # entry speaks of (``bot.places``), for the reply to say so ("no checked answer about Japan")
+    unknown_places: tuple[str, ...] = ()
 
     @property
     def best(self) -> Candidate | None:
@@ -567,27 +570,33 @@ class Matcher:
             return Match(question, j.lang, "none", (), j.foreign, off_topic=j.top, pinyin=j.pinyin)
         order = np.argsort(-j.entry_scores, kind="stable")[: limit + _ELSEWHERE]
         order = [i for i in order if j.entry_scores[i] >= t.suggest]
-        kept = self._about_places(question, j.lang, order)
+        kept, named = self._about_places(question, j.lang, order)
         close = tuple(Candidate(self.kb.entries[i], round(float(j.entry_scores[i]), 4)) for i in kept[:limit])
         if (j.sure or answers(j.best, j.second, j.declined_best, t)) and kept and kept[0] == order[0]:
-            status: Literal["answer", "uncertain", "none"] = "answer"
-        elif close:
-            status = "uncertain"
-        else:
-            status = "none"
-        return Match(question, j.lang, status, close, j.foreign, pinyin=j.pinyin)
+            return Match(question, j.lang, "answer", close, j.foreign, pinyin=j.pinyin)
+        unknown = self._unknown_places(named) if len(kept) < len(order) else ()
+        return Match(question, j.lang, "uncertain" if close else "none", close, j.foreign, pinyin=j.pinyin,
+                     unknown_places=unknown)
 
-    def _about_places(self, question: str, lang: str, order: Sequence[int]) -> list[int]:
+    def _about_places(self, question: str, lang: str, order: Sequence[int]) -> tuple[list[int], frozenset[str]]:
         """The entries of ``order`` that may answer ``question`` for the places it names: every entry that is not
         about places (``_focus``), and those that are when they speak of a country or continent the question names,
         or of a person or organisation it names (``places.covers``). "Did Japan investigate the stations?" is not
-        answered with Spain's entry, nor "is there a station in Auckland?" with Latin America's."""
+        answered with Spain's entry, nor "is there a station in Auckland?" with Latin America's. With the places
+        the question names (none read when no entry of ``order`` is about places)."""
         if not any(self._focus[i] for i in order):
-            return list(order)
+            return list(order), frozenset()
         named = self._gazetteer.places(question, self._aliases.ordinary_words(question, lang))
         if not named:
-            return list(order)
-        return [i for i in order if not self._focus[i] or covers(self._scope[i], named)]
+            return list(order), named
+        return [i for i in order if not self._focus[i] or covers(self._scope[i], named)], named
+
+    def _unknown_places(self, named: frozenset[str]) -> tuple[str, ...]:
+        """The countries of ``named`` that no entry names (in its phrasings, titles or answers), and its continents
+        no entry names, nor any country in them (``places.covers``), in the order of their codes. Romania is one,
+        though the entry on which countries were reported speaks of Europe: none says anything of Romania."""
+        return tuple(sorted(p for p in named if not p.startswith(SUBJECT) and not any(
+            covers(scope, frozenset({p})) if p in CONTINENTS else p in scope for scope in self._scope)))
 
     def rank(self, question: str, limit: int = 10, langs: Sequence[str] = ()) -> Sequence[Candidate]:
         """The entries closest to ``question``, best first, however weak (for browsing and inline search, which runs

@@ -10,7 +10,8 @@ the continent of its time zones. China and its cities are left out: every questi
 
 The matcher uses it in ``Matcher.search`` (``Matcher._about_places``): an entry about places (``focus_of``: most of
 its phrasings name one) neither answers nor is offered for a question that names countries it does not speak of,
-nor their continent, nor a person or organisation it is about (``covers``).
+nor their continent, nor a person or organisation it is about (``covers``). When that leaves the question
+unanswered, the reply names the countries it names that no entry names, in the asker's language (``place_names``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import regex
 from babel import Locale
 from babel.core import get_global
 from babel.dates import get_timezone_location
+from babel.lists import format_list
 
 from bot.text import fold
 
@@ -34,6 +36,8 @@ _LOCALES = ("en", "es", "nl", "it", "fr", "de", "pt", "pt_PT", "zh_Hans", "zh_Ha
 _ZONE_CONTINENT = {"Europe": "Europe", "America": "Americas", "Asia": "Asia", "Africa": "Africa",
                    "Australia": "Oceania", "Pacific": "Oceania"}
 _ZONE_AREAS = frozenset({*_ZONE_CONTINENT, "Atlantic", "Indian"})
+#: The continents, as ``Gazetteer.places`` names them.
+CONTINENTS = frozenset(_ZONE_CONTINENT.values())
 _REGION_CONTINENT = {
     "019": "Americas", "419": "Americas", "003": "Americas", "005": "Americas", "013": "Americas", "021": "Americas",
     "029": "Americas", "150": "Europe", "151": "Europe", "154": "Europe", "155": "Europe", "039": "Europe",
@@ -175,6 +179,18 @@ class Gazetteer:
                     break
             else:
                 i += 1
+
+
+#: The UN M49 code of each continent, for its name in a language (CLDR names regions by these codes).
+_CONTINENT_REGION = {"Europe": "150", "Americas": "019", "Asia": "142", "Africa": "002", "Oceania": "009"}
+
+
+def place_names(places: Iterable[str], lang: str) -> str:
+    """Countries and continents (as ``Gazetteer.places`` gives them) named in language ``lang`` (a code of
+    ``bot.languages``) and joined as it joins a list: "Japan and South Korea", 日本和韩国, "Japón y Corea del Sur"."""
+    locale = Locale.parse(lang.replace("-", "_"))
+    names = [locale.territories.get(_CONTINENT_REGION.get(p, p), p) for p in places if not p.startswith(SUBJECT)]
+    return format_list(names, locale=locale) if names else ""
 
 
 def covers(scope: frozenset[str], named: frozenset[str]) -> bool:

@@ -15,6 +15,7 @@ import regex
 from bot.facts import Citation, Entry, KnowledgeBase, Source
 from bot.i18n import kind_mark, t, verdict_mark
 from bot.matching import Match
+from bot.places import place_names
 
 MESSAGE_LIMIT = 4096
 # A sentence ends at . ! ? after two lower-case letters or digits ("U.S. officials" and "Mr. Wang" do not end one)
@@ -152,11 +153,15 @@ def render_match(match: Match, kb: KnowledgeBase, *, recorded: bool = False) -> 
         return render_answer(match.best.entry, kb, lang)
     # a question in a language the bot does not speak: say so, and which languages it does, before the rest
     notes = [t("pinyin_languages" if match.pinyin else "foreign_languages", lang)] if match.foreign else []
+    # a question about a place no entry speaks of says so ("no checked answer about Japan"), not only "not sure"
+    places = place_names(match.unknown_places, lang)
     if match.status == "uncertain":
         titles = [c.entry.text("title", lang) for c in match.alternatives]
-        h = [f"<i>{_e(line)}</i>" for line in notes] + [_e(t("uncertain", lang))]
+        lead = t("uncertain_places", lang).format(places=places) if places else t("uncertain", lang)
+        h = [f"<i>{_e(line)}</i>" for line in notes] + [_e(lead)]
         h += [f"• {_e(title)}" for title in titles]
-        p = [*notes, t("uncertain", lang)] + [f"  {n}. {title}" for n, title in enumerate(titles, 1)]
+        p = [*notes, lead] + [f"  {n}. {title}" for n, title in enumerate(titles, 1)]
         return fit(Card("\n".join(h), "\n".join(p)))
-    text = t("no_match", lang) + (" " + t("recorded", lang) if recorded else "") + " " + t("try_topics", lang)
+    lead = t("no_match_places", lang).format(places=places) if places else t("no_match", lang)
+    text = lead + (" " + t("recorded", lang) if recorded else "") + " " + t("try_topics", lang)
     return Card("\n".join([*(f"<i>{_e(line)}</i>" for line in notes), _e(text)]), "\n".join([*notes, text]))

@@ -7,6 +7,7 @@ them (form-encoded bodies, HTML validated, callback data length checked).
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,20 @@ async def test_unanswerable_question_is_said_plainly_and_recorded_without_the_as
     assert buttons(r)[0] == "t:0" and buttons(r)[1].startswith("n:")
     rows = sqlite3.connect(bot.db).execute("SELECT text, lang, count FROM unanswered").fetchall()
     assert rows == [("What is the weather like in Lisbon tomorrow?", "en", 1)]
+
+
+AUCKLAND = {"紐西蘭奧克蘭有中國警察站嗎？": "關於紐西蘭", "新西兰奥克兰有中国警察站吗": "关于新西兰",
+            "Is there a Chinese police station in Auckland?": "no checked answer about New Zealand"}
+
+
+async def test_a_question_about_a_country_no_entry_names_is_told_so_and_recorded(bot: Bot) -> None:
+    matcher = bot.services.live.snapshot.matcher
+    question, says = next((q, says) for q, says in AUCKLAND.items()
+                          if (m := matcher.search(q)).best is None and m.unknown_places == ("NZ",))
+    r = await bot.reply_to(bot.api.private_message(ALICE, question))
+    assert r.text.startswith(says) and buttons(r)[-1].startswith("n:")
+    stored = sqlite3.connect(bot.db).execute("SELECT text FROM unanswered").fetchall()
+    assert stored == [(unicodedata.normalize("NFKC", question),)]  # as the bot keeps it (full-width "？" folded)
 
 
 VAGUE = ["荷兰那边怎么样了", "警察站的事", "这个新闻是真的吗", "他们后来怎么样了"]

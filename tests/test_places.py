@@ -8,7 +8,7 @@ import pytest
 
 from bot.facts import KnowledgeBase
 from bot.matching import LEXICAL_THRESHOLDS, Matcher
-from bot.places import Gazetteer, continent_of, covers, focus_of
+from bot.places import Gazetteer, continent_of, covers, focus_of, place_names
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +95,28 @@ def test_a_country_no_entry_covers_gets_no_other_countrys_entry(kb: KnowledgeBas
                                ("I live in Zurich. Who is Wang Jingyu?", "person-wang-jingyu")):
         best = eager.search(question).best
         assert best is not None and best.entry.id == expected
+
+
+def test_an_unanswered_question_names_the_countries_no_entry_speaks_of(kb: KnowledgeBase) -> None:
+    """With the bar to answer out of reach, no question is answered; when entries about other
+    countries were set aside for it, the match lists the countries it names that no entry names (Japan, New
+    Zealand, Romania), not those an entry does (Spain), and nothing for a question naming no country."""
+    strict = Matcher(kb, thresholds=dataclasses.replace(LEXICAL_THRESHOLDS, answer=99.0))
+    cases = [("Did Japan investigate the Chinese police stations?", ("JP",)),
+             ("日本和西班牙政府调查了海外警察站吗？", ("JP",)),
+             ("A Nova Zelândia investigou alguma delegacia da polícia chinesa?", ("NZ",)),
+             ("Gab es eine chinesische Polizeistation in Bukarest?", ("RO",)),  # an entry speaks of Europe
+             ("Did Spain investigate the Chinese police stations?", ()),
+             ("Did the government investigate the Chinese police stations?", ())]
+    for question, unknown in cases:
+        match = strict.search(question)
+        assert match.best is None and match.unknown_places == unknown, (question, match.unknown_places)
+
+
+@pytest.mark.parametrize("places, lang, expected", [
+    (("JP",), "en", "Japan"), (("JP", "KR"), "en", "Japan and South Korea"), (("JP", "KR"), "zh-Hans", "日本和韩国"),
+    (("NZ",), "zh-Hant", "紐西蘭"), (("JP", "Asia"), "es", "Japón y Asia"), (("Oceania",), "de", "Ozeanien"),
+    (("@Wang Jingyu",), "en", ""),
+])
+def test_places_are_named_in_the_askers_language(places: tuple[str, ...], lang: str, expected: str) -> None:
+    assert place_names(places, lang) == expected

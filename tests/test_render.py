@@ -131,6 +131,23 @@ def test_a_question_in_a_language_the_bot_does_not_speak_is_told_which_it_does(
             assert text.startswith("I do not speak that language yet") is foreign
 
 
+def test_a_reply_without_an_answer_says_which_places_it_has_nothing_on(small_kb: KnowledgeBase,
+                                                                       small_matcher: Matcher) -> None:
+    uncertain = replace(small_matcher.search("how many police stations are there abroad"), status="uncertain")
+    nothing = replace(uncertain, status="none", candidates=())
+    for match in (uncertain, nothing):
+        before = render_match(match, small_kb).text
+        assert "Japan" not in before
+        for lang, says in (("en", "no checked answer about Japan and New Zealand yet"), ("zh-Hans", "关于日本和新西兰"),
+                           ("zh-Hant", "關於日本和紐西蘭"), ("fr", "concernant Japon et Nouvelle-Zélande")):
+            card = render_match(replace(match, lang=lang, unknown_places=("JP", "NZ")), small_kb)
+            assert says in card.text and says in html.unescape(card.html), (lang, card.text)
+    # the same choices follow
+    choices = render_match(uncertain, small_kb).text.splitlines()
+    assert render_match(replace(uncertain, unknown_places=("JP",)), small_kb).text.splitlines()[1:] == choices[1:]
+    assert len(choices) > 1
+
+
 def test_every_bundled_entry_renders_valid_cards(kb: KnowledgeBase) -> None:
     for entry in kb.entries:
         for lang in ("en", "zh-Hans", "zh-Hant"):
