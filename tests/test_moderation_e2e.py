@@ -91,7 +91,7 @@ async def test_moderators_by_id_and_by_team_membership(bot: Bot) -> None:
 async def test_edit_validate_reload_and_see_the_new_answer(bot: Bot, tmp_path: Path) -> None:
     knowledge = tmp_path / "knowledge"
     before = await bot.reply_to(bot.api.private_message(ALICE, "is there a chinese police station in iceland"))
-    assert "iceland-question" not in before.text and "Iceland" not in before.text.split("\n")[0]
+    assert "iceland-question" not in before.text and "name no station in Iceland" not in before.text
 
     (knowledge / "entries" / "iceland.yaml").write_text(NEW_ENTRY, encoding="utf-8")
     validate = subprocess.run([sys.executable, "-m", "bot", "validate", str(knowledge)], cwd=ROOT,
