@@ -136,7 +136,7 @@ class Match:
     off_topic: str | None = None  # the group of declined questions it resembles most (status "none")
     pinyin: bool = False  # Chinese typed in pinyin (``foreign`` too), matched with the phrasings in pinyin
     # not answered, and entries about other places were set aside: the countries and continents it names that no
-    # entry speaks of (``bot.places``), for the reply to say so ("no checked answer about Japan")
+    # entry names (``Matcher._unknown_places``), for the reply to say so ("no checked answer about Japan")
     unknown_places: tuple[str, ...] = ()
 
     @property

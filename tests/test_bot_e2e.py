@@ -104,7 +104,7 @@ async def test_unanswerable_question_is_said_plainly_and_recorded_without_the_as
 
 
 AUCKLAND = {"紐西蘭奧克蘭有中國警察站嗎？": "關於紐西蘭", "新西兰奥克兰有中国警察站吗": "关于新西兰",
-            "Is there a Chinese police station in Auckland?": "no checked answer about New Zealand"}
+            "Is there a Chinese police station in Auckland?": "I have no checked answer yet for: New Zealand."}
 
 
 async def test_a_question_about_a_country_no_entry_names_is_told_so_and_recorded(bot: Bot) -> None:

@@ -97,10 +97,10 @@ def test_a_country_no_entry_covers_gets_no_other_countrys_entry(kb: KnowledgeBas
         assert best is not None and best.entry.id == expected
 
 
-def test_an_unanswered_question_names_the_countries_no_entry_speaks_of(kb: KnowledgeBase) -> None:
-    """With the bar to answer out of reach, no question is answered; when entries about other
-    countries were set aside for it, the match lists the countries it names that no entry names (Japan, New
-    Zealand, Romania), not those an entry does (Spain), and nothing for a question naming no country."""
+def test_an_unanswered_question_names_the_countries_no_entry_names(kb: KnowledgeBase) -> None:
+    """With the bar to answer out of reach, no question is answered; when entries about other countries were set
+    aside for it, the match lists the countries it names that no entry names (Japan, New Zealand, Romania), not
+    those an entry does (Spain), and nothing for a question naming no country."""
     strict = Matcher(kb, thresholds=dataclasses.replace(LEXICAL_THRESHOLDS, answer=99.0))
     cases = [("Did Japan investigate the Chinese police stations?", ("JP",)),
              ("日本和西班牙政府调查了海外警察站吗？", ("JP",)),

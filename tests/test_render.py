@@ -138,8 +138,8 @@ def test_a_reply_without_an_answer_says_which_places_it_has_nothing_on(small_kb:
     for match in (uncertain, nothing):
         before = render_match(match, small_kb).text
         assert "Japan" not in before
-        for lang, says in (("en", "no checked answer about Japan and New Zealand yet"), ("zh-Hans", "关于日本和新西兰"),
-                           ("zh-Hant", "關於日本和紐西蘭"), ("fr", "concernant Japon et Nouvelle-Zélande")):
+        for lang, says in (("en", "no checked answer yet for: Japan and New Zealand."), ("zh-Hans", "关于日本和新西兰"),
+                           ("zh-Hant", "關於日本和紐西蘭"), ("fr", "pour : Japon et Nouvelle-Zélande.")):
             card = render_match(replace(match, lang=lang, unknown_places=("JP", "NZ")), small_kb)
             assert says in card.text and says in html.unescape(card.html), (lang, card.text)
     # the same choices follow
