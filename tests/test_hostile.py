@@ -23,6 +23,7 @@ import math
 import os
 import re
 import shutil
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
@@ -546,6 +547,20 @@ async def _settle(api: BotAPI, quiet: float = 1.0, timeout: float = 60) -> None:
             seen, since = api.mark(), loop.time()
 
 
+async def _replies_at_least(api: BotAPI, mark: int, wanted: dict[str, int], timeout: float = 120) -> None:
+    """Wait until the bot has made, since ``mark``, at least so many calls of each method (a bot that died never
+    does: the test then fails here, saying which are missing)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        made = Counter(c.method for c in api.sent(include_failed=True)[mark:])
+        missing = {m: (made[m], n) for m, n in wanted.items() if made[m] < n}
+        if not missing:
+            return
+        assert loop.time() < deadline, f"calls made / wanted after {timeout:.0f} s: {missing}"
+        await asyncio.sleep(0.05)
+
+
 _REPLY_METHODS = ("sendMessage", "editMessageText", "answerInlineQuery", "answerCallbackQuery")
 
 
@@ -571,9 +586,11 @@ async def test_end_to_end_hostile_updates_leave_the_bot_alive_and_every_reply_va
     mark = bot.api.mark()
     for update in updates:
         bot.api.push(update)
-    # three quiet seconds: on a slow day for the machine the bot paused over a second mid-flood (the embedding model
-    # reading a batch), and the replies were counted before it had sent most of them (this failed at 3f9f43b too)
-    await _settle(bot.api, quiet=3.0)
+    # until the replies counted below have come, then a quiet second: on slow days the bot paused mid-flood for one
+    # second, then for more than three (the embedding model reading a batch while CI ran), and a quiet spell alone
+    # counted the replies before most were sent (this failed at 3f9f43b and d4f64a0 too)
+    await _replies_at_least(bot.api, mark, {"sendMessage": 30, "answerInlineQuery": 4, "answerCallbackQuery": 20})
+    await _settle(bot.api, quiet=1.0)
 
     # still alive, and still answering
     r = await bot.reply_to(bot.api.private_message(ALICE, "How many Chinese police stations are there abroad?"))
