@@ -26,6 +26,7 @@ from babel.core import get_global
 from babel.dates import get_timezone_location
 from babel.lists import format_list
 
+from bot.i18n import locale_of
 from bot.text import fold
 
 #: CLDR locales whose names are read: the bot's languages (Portuguese as written in Brazil and in Portugal).
@@ -188,9 +189,11 @@ _CONTINENT_REGION = {"Europe": "150", "Americas": "019", "Asia": "142", "Africa"
 def place_names(places: Iterable[str], lang: str) -> str:
     """Countries and continents (as ``Gazetteer.places`` gives them) named in language ``lang`` (a code of
     ``bot.languages``) and joined as it joins a list: "Japan and South Korea", 日本和韩国, "Japón y Corea del Sur"."""
-    locale = Locale.parse(lang.replace("-", "_"))
-    names = [locale.territories.get(_CONTINENT_REGION.get(p, p), p) for p in places if not p.startswith(SUBJECT)]
-    return format_list(names, locale=locale) if names else ""
+    codes = [_CONTINENT_REGION.get(p, p) for p in places if not p.startswith(SUBJECT)]
+    if not codes:  # most replies: no place to name, no locale to read
+        return ""
+    locale = Locale.parse(locale_of(lang))
+    return format_list([locale.territories.get(code, code) for code in codes], locale=locale)
 
 
 def covers(scope: frozenset[str], named: frozenset[str]) -> bool:
